@@ -1,0 +1,1 @@
+"""Catalog: which provider serves which domain, with which servers."""

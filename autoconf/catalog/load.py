@@ -1,0 +1,140 @@
+"""TOML file -> Catalog: validation with one `file: location: message` line per error, O(1) index."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from autoconf.catalog.account import Account
+from autoconf.catalog.address import Address, normalize_domain
+from autoconf.catalog.model import CatalogModel, Provider
+from autoconf.errors import BadAddress, CatalogError, NotHosted
+
+DEMO_NAME = "<demo>"
+
+
+class Catalog:
+    """A validated catalog with its domain index; immutable once built."""
+
+    __slots__ = ("_aliases", "_hosted", "model", "source")
+
+    def __init__(self, model: CatalogModel, source: str) -> None:
+        self.model = model
+        self.source = source
+        self._hosted: dict[str, Provider] = {}
+        for provider in model.providers:
+            for domain in provider.domains:
+                self._hosted[domain] = provider
+        self._aliases = dict(model.aliases)
+
+    @property
+    def domain_count(self) -> int:
+        """Hosted plus alias domains."""
+        return len(self._hosted) + len(self._aliases)
+
+    def domains(self) -> list[str]:
+        """Every hosted domain, then every alias domain."""
+        return [*self._hosted, *self._aliases]
+
+    def account_for_domain(self, domain: str) -> Account:
+        """The account for a domain as a client wrote it; NotHosted if nobody serves it.
+
+        Raises BadAddress if ``domain`` cannot be a domain name.
+        """
+        name = normalize_domain(domain)
+        provider = self._hosted.get(name)
+        if provider is not None:
+            return Account(provider, name, name)
+        target = self._aliases.get(name)
+        if target is not None:
+            return Account(self._hosted[target], name, target)
+        raise NotHosted
+
+    def account_for(self, address: Address) -> Account:
+        """The account for a parsed address; NotHosted if its domain is not served."""
+        account = self.account_for_domain(address.domain)
+        return Account(account.provider, account.domain, account.mail_domain, address)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _cross_checks(model: CatalogModel) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    owner: dict[str, int] = {}
+    for p_index, provider in enumerate(model.providers):
+        for d_index, domain in enumerate(provider.domains):
+            if domain in owner and owner[domain] != p_index:
+                problems.append(
+                    (
+                        f"providers[{p_index}].domains[{d_index}]",
+                        f"{domain} is also listed by providers[{owner[domain]}]",
+                    )
+                )
+            owner.setdefault(domain, p_index)
+    for alias, target in model.aliases.items():
+        if alias in owner:
+            problems.append((f"aliases.{alias}", f"{alias} is a hosted domain, not an alias"))
+        if target not in owner:
+            problems.append(
+                (f"aliases.{alias}", f"points to {target}, which no provider hosts")
+            )
+    return problems
+
+
+def parse_catalog(data: dict[str, Any], source: str) -> Catalog:
+    """Validate parsed TOML data; raise CatalogError with one line per problem."""
+    try:
+        model = CatalogModel.model_validate(data)
+    except ValidationError as exc:
+        lines = [
+            f"{source}: {_location(err['loc'])}: {err['msg']}"
+            for err in exc.errors(include_url=False)
+        ]
+        raise CatalogError(lines) from None
+    problems = _cross_checks(model)
+    if problems:
+        raise CatalogError([f"{source}: {loc}: {msg}" for loc, msg in problems])
+    return Catalog(model, source)
+
+
+def load_catalog(path: Path) -> Catalog:
+    """Read and validate a catalog TOML file."""
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CatalogError([f"{source}: (file): cannot be read: {exc.strerror}"]) from None
+    return _parse_bytes(raw, source)
+
+
+def demo_catalog() -> Catalog:
+    """The built-in demo catalog: Example Mail hosting example.com and example.net."""
+    raw = resources.files("autoconf.catalog").joinpath("demo.toml").read_bytes()
+    return _parse_bytes(raw, DEMO_NAME)
+
+
+def _parse_bytes(raw: bytes, source: str) -> Catalog:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError([f"{source}: byte {exc.start}: the file is not UTF-8"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError([f"{source}: (syntax): {exc}"]) from None
+    return parse_catalog(data, source)
+
+
+__all__ = ["DEMO_NAME", "Catalog", "BadAddress", "demo_catalog", "load_catalog", "parse_catalog"]

@@ -1,0 +1,140 @@
+"""Service settings: a TOML file, then AUTOCONF_* environment variables, then the command line."""
+
+from __future__ import annotations
+
+import socket
+import tomllib
+import zlib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from autoconf.errors import ConfigError
+
+
+def _default_server_id() -> int:
+    return zlib.crc32(socket.gethostname().encode())
+
+
+class Settings(BaseSettings):
+    """Every setting of the service, its default and its meaning."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTOCONF_", extra="forbid", frozen=True)
+
+    host: str = Field(default="127.0.0.1", description="address the HTTP service listens on")
+    port: int = Field(default=8080, ge=0, le=65535, description="port the HTTP service listens on")
+    data_dir: Path = Field(
+        default=Path("autoconf-data"), description="where the SQLite store and pid file live"
+    )
+    catalog: Path | None = Field(default=None, description="catalog TOML file")
+    demo: bool = Field(default=False, description="serve the built-in demo catalog")
+    public_host: str | None = Field(
+        default=None, description="host name clients reach this service by (for DNS records)"
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="json, console, or auto (console on a terminal)"
+    )
+    access_log: bool = Field(default=True, description="one log line per HTTP request")
+    sightings_buffer: int = Field(
+        default=10_000, ge=1, description="sightings held in memory before new ones are dropped"
+    )
+    sightings_batch: int = Field(default=500, ge=1, description="sightings written per batch")
+    sightings_flush_seconds: float = Field(
+        default=1.0, gt=0, description="longest time a sighting waits before it is written"
+    )
+    mobileconfig_cert: Path | None = Field(
+        default=None, description="PEM certificate that signs .mobileconfig profiles"
+    )
+    mobileconfig_key: Path | None = Field(default=None, description="PEM key of that certificate")
+    mobileconfig_chain: Path | None = Field(
+        default=None, description="PEM intermediates sent inside each signed profile"
+    )
+    server_id: int = Field(
+        default_factory=_default_server_id,
+        ge=0,
+        lt=2**32,
+        description="number naming this instance in Autodiscover error documents",
+    )
+
+    @model_validator(mode="after")
+    def _signing_pair(self) -> Settings:
+        if (self.mobileconfig_cert is None) != (self.mobileconfig_key is None):
+            msg = "mobileconfig_cert and mobileconfig_key must be set together"
+            raise ValueError(msg)
+        if self.mobileconfig_chain is not None and self.mobileconfig_cert is None:
+            msg = "mobileconfig_chain needs mobileconfig_cert and mobileconfig_key"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The SQLite database file inside the data directory."""
+        return self.data_dir / "autoconf.sqlite3"
+
+    @property
+    def pid_file(self) -> Path:
+        """Where ``serve`` writes its process id, for ``autoconf reload``."""
+        return self.data_dir / "autoconf.pid"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Command line (init) over environment; the file is merged in by load_settings."""
+        del settings_cls, dotenv_settings, file_secret_settings
+        return (init_settings, env_settings)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from a file, the environment and overrides; ConfigError lists problems.
+
+    Precedence: overrides (the command line) over AUTOCONF_* variables over the file.
+    Overrides whose value is None are ignored.
+    """
+    source = str(config_file) if config_file else "settings"
+    file_values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            file_values = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError([f"{source}: (file): cannot be read: {exc.strerror}"]) from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError([f"{source}: (syntax): {exc}"]) from None
+    given = {k: v for k, v in overrides.items() if v is not None}
+    environment = _environment_keys()
+    base = {k: v for k, v in file_values.items() if k not in environment}
+    try:
+        return Settings(**{**base, **given})
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors(include_url=False):
+            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            where = "AUTOCONF_" + loc.upper() if loc in environment else loc
+            lines.append(f"{source}: {where}: {err['msg']}")
+        raise ConfigError(lines) from None
+
+
+def _environment_keys() -> set[str]:
+    import os  # noqa: PLC0415 - only here: no other module reads the environment
+
+    return {
+        k[len("AUTOCONF_") :].lower()
+        for k in os.environ
+        if k.startswith("AUTOCONF_") and k != "AUTOCONF_CONFIG"
+    }
+
+
+def config_file_from_env() -> Path | None:
+    """The settings file named by AUTOCONF_CONFIG, if any."""
+    import os  # noqa: PLC0415 - only here: no other module reads the environment
+
+    value = os.environ.get("AUTOCONF_CONFIG")
+    return Path(value) if value else None

@@ -1,0 +1,1 @@
+"""Renderers: a finished Account in, document bytes out. Pure; no I/O, no clock."""

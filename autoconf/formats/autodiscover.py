@@ -1,0 +1,181 @@
+"""Microsoft Autodiscover POX: parse the request, render settings, redirects and MS errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from xml.etree import ElementTree as ET
+
+import defusedxml
+import defusedxml.ElementTree as SafeET
+
+from autoconf.catalog.account import Account
+from autoconf.catalog.model import AuthMethod, Protocol, Server, SocketType
+from autoconf.formats.xml import serialize, sub
+
+CONTENT_TYPE = "text/xml; charset=utf-8"
+_MS = "schemas.microsoft.com/exchange/autodiscover"
+NS_RESPONSE = f"http://{_MS}/responseschema/2006"
+NS_OUTLOOK_REQUEST = f"http://{_MS}/outlook/requestschema/2006"
+NS_OUTLOOK_RESPONSE = f"http://{_MS}/outlook/responseschema/2006a"
+NS_MOBILESYNC_REQUEST = f"http://{_MS}/mobilesync/requestschema/2006"
+NS_MOBILESYNC_RESPONSE = f"http://{_MS}/mobilesync/responseschema/2006"
+_SPA_METHODS = frozenset({AuthMethod.NTLM, AuthMethod.GSSAPI, AuthMethod.PASSWORD_ENCRYPTED})
+_NO_AUTH = frozenset({AuthMethod.NONE, AuthMethod.CLIENT_IP})
+_POX_TYPE = {Protocol.IMAP: "IMAP", Protocol.POP3: "POP3", Protocol.SMTP: "SMTP"}
+
+
+class ErrorCode(IntEnum):
+    """MS-OXDSCLI error codes that this service sends."""
+
+    INVALID_REQUEST = 600
+    SCHEMA_UNAVAILABLE = 601
+
+
+class InvalidRequest(ValueError):  # noqa: N818 - named after the MS error it becomes
+    """The request cannot be understood; answered with MS error 600 and this sentence."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What an Autodiscover request asks: an address and the schema it accepts."""
+
+    email: str
+    response_schema: str
+
+    @property
+    def wants_outlook(self) -> bool:
+        """The Outlook (IMAP/POP/SMTP) response schema."""
+        return self.response_schema == NS_OUTLOOK_RESPONSE
+
+    @property
+    def wants_mobilesync(self) -> bool:
+        """The ActiveSync (mobilesync) response schema."""
+        return self.response_schema == NS_MOBILESYNC_RESPONSE
+
+
+def _http_form(namespace: str) -> str:
+    """Microsoft's examples print https:// namespaces, clients send http://: accept both."""
+    return "http://" + namespace[8:] if namespace.startswith("https://") else namespace
+
+
+def _split(tag: str) -> tuple[str, str]:
+    if tag.startswith("{"):
+        namespace, _, local = tag[1:].partition("}")
+        return _http_form(namespace), local
+    return "", tag
+
+
+def parse_request(body: bytes) -> Request:
+    """Parse a POX request body; raise InvalidRequest with a sentence when it is unusable."""
+    if not body.strip():
+        raise InvalidRequest("The request has no body; POST an Autodiscover request document.")
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequest("The request body is not UTF-8 encoded.") from None
+    try:
+        root = SafeET.fromstring(body, forbid_dtd=True)
+    except defusedxml.DefusedXmlException:
+        raise InvalidRequest(
+            "The request declares a DTD or entities; Autodiscover requests must not."
+        ) from None
+    except ET.ParseError as exc:
+        raise InvalidRequest(f"The request is not well-formed XML ({exc}).") from None
+    namespace, local = _split(root.tag)
+    if local != "Autodiscover" or namespace not in (NS_OUTLOOK_REQUEST, NS_MOBILESYNC_REQUEST):
+        raise InvalidRequest(
+            "The root element must be Autodiscover in the Outlook or mobilesync request namespace."
+        )
+    requests = [child for child in root if _split(child.tag) == (namespace, "Request")]
+    if len(requests) != 1:
+        raise InvalidRequest(f"The request must hold exactly one Request, not {len(requests)}.")
+    fields = {_split(child.tag)[1]: (child.text or "").strip() for child in requests[0]}
+    email = fields.get("EMailAddress", "")
+    if not email:
+        raise InvalidRequest("The Request has no EMailAddress.")
+    default = NS_OUTLOOK_RESPONSE if namespace == NS_OUTLOOK_REQUEST else NS_MOBILESYNC_RESPONSE
+    schema = _http_form(fields.get("AcceptableResponseSchema") or default)
+    return Request(email=email, response_schema=schema)
+
+
+def _root() -> ET.Element:
+    return ET.Element("Autodiscover", xmlns=NS_RESPONSE)
+
+
+def _onoff(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def _ordered(servers: tuple[Server, ...]) -> list[Server]:
+    """Implicit-TLS ports first within each protocol: every client reads those the same way."""
+    return sorted(servers, key=lambda s: s.socket is not SocketType.SSL)
+
+
+def _protocol(parent: ET.Element, account: Account, server: Server) -> None:
+    element = sub(parent, "Protocol")
+    sub(element, "Type", _POX_TYPE[server.protocol])
+    sub(element, "Server", server.host)
+    sub(element, "Port", server.port)
+    sub(element, "DomainRequired", "off")
+    sub(element, "LoginName", account.username(server))
+    sub(element, "SPA", _onoff(server.auth[0] in _SPA_METHODS))
+    # Never SSL=off with Encryption=TLS: Thunderbird reads that as a plain connection.
+    sub(element, "SSL", _onoff(server.socket is not SocketType.PLAIN))
+    sub(element, "Encryption", {"SSL": "SSL", "STARTTLS": "TLS", "plain": "None"}[server.socket])
+    sub(element, "AuthRequired", _onoff(server.auth[0] not in _NO_AUTH))
+    if server.protocol is Protocol.SMTP:
+        sub(element, "UsePOPAuth", "off")
+        sub(element, "SMTPLast", "off")
+
+
+def render_settings(account: Account) -> bytes:
+    """Outlook-schema settings for ``account.address``: IMAP, then POP3, then SMTP."""
+    root = _root()
+    response = sub(root, "Response", xmlns=NS_OUTLOOK_RESPONSE)
+    acc = sub(response, "Account")
+    sub(acc, "AccountType", "email")
+    sub(acc, "Action", "settings")
+    for protocol in (Protocol.IMAP, Protocol.POP3, Protocol.SMTP):
+        for server in _ordered(account.provider.ordered(protocol)):
+            _protocol(acc, account, server)
+    return serialize(root)
+
+
+def render_redirect(address: str) -> bytes:
+    """Outlook-schema redirect to another address (alias domains)."""
+    root = _root()
+    response = sub(root, "Response", xmlns=NS_OUTLOOK_RESPONSE)
+    acc = sub(response, "Account")
+    sub(acc, "AccountType", "email")
+    sub(acc, "Action", "redirectAddr")
+    sub(acc, "RedirectAddr", address)
+    return serialize(root)
+
+
+def render_mobilesync(url: str, email: str) -> bytes:
+    """mobilesync-schema settings pointing at the provider's ActiveSync URL."""
+    root = _root()
+    response = sub(root, "Response", xmlns=NS_MOBILESYNC_RESPONSE)
+    sub(response, "Culture", "en:us")
+    user = sub(response, "User")
+    sub(user, "EMailAddress", email)
+    settings = sub(sub(response, "Action"), "Settings")
+    server = sub(settings, "Server")
+    sub(server, "Type", "MobileSync")
+    sub(server, "Url", url)
+    sub(server, "Name", url)
+    return serialize(root)
+
+
+def render_error(code: ErrorCode, message: str, time: str, server_id: int) -> bytes:
+    """The MS error document; ``Response`` inherits the 2006 namespace, as Exchange sends it.
+
+    ``time`` is ``HH:MM:SS.ffffff`` and ``server_id`` an unsigned int naming this instance.
+    """
+    root = _root()
+    error = sub(sub(root, "Response"), "Error", Time=time, Id=str(server_id))
+    sub(error, "ErrorCode", int(code))
+    sub(error, "Message", message)
+    sub(error, "DebugData")
+    return serialize(root)

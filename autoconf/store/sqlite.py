@@ -1,0 +1,119 @@
+"""SQLite store (aiosqlite, WAL): the embedded default, created on first start."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import TYPE_CHECKING
+
+import aiosqlite
+
+from autoconf.errors import StoreError
+from autoconf.sightings import ClientKind, Endpoint, Sighting
+from autoconf.store.migrate import migrations
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+
+class SQLiteStore:
+    """The Store on one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: aiosqlite.Connection | None = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        """The open connection; StoreError before open()."""
+        if self._db is None:
+            raise StoreError("The store is not open.")
+        return self._db
+
+    async def open(self) -> None:
+        """Create the data directory and database if needed, then migrate."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = await aiosqlite.connect(self.path, isolation_level=None)
+            await self._db.execute("PRAGMA journal_mode=WAL")
+            await self._db.execute("PRAGMA synchronous=NORMAL")
+            await self._db.execute("PRAGMA busy_timeout=5000")
+            await self._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"The SQLite store at {self.path} cannot be opened: {exc}") from exc
+
+    async def _migrate(self) -> None:
+        await self.db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations"
+            " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+        )
+        done = await self.schema_version()
+        for migration in migrations("sqlite"):
+            if migration.version <= done:
+                continue
+            await self.db.executescript(
+                "BEGIN;\n"
+                + migration.sql
+                + "\nINSERT INTO schema_migrations VALUES"
+                + f" ({migration.version}, '{migration.name}', {time.time()});\nCOMMIT;"
+            )
+
+    async def schema_version(self) -> int:
+        """The last migration applied (0 for a new database)."""
+        async with self.db.execute("SELECT max(version) FROM schema_migrations") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    async def close(self) -> None:
+        """Close the connection."""
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def ping(self) -> None:
+        """Raise StoreError unless a trivial query answers."""
+        try:
+            await self.db.execute("SELECT 1")
+        except sqlite3.Error as exc:
+            raise StoreError(f"The SQLite store does not answer: {exc}") from exc
+
+    async def add_sightings(self, rows: Sequence[Sighting]) -> None:
+        """Insert a batch in one transaction."""
+        try:
+            await self.db.execute("BEGIN")
+            await self.db.executemany(
+                "INSERT INTO sightings (seen_at, domain, mailbox, client, endpoint, ip,"
+                " user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (r.seen_at, r.domain, r.mailbox, r.client.value, r.endpoint.value, r.ip,
+                     r.user_agent)
+                    for r in rows
+                ],
+            )
+            await self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.db.in_transaction:
+                await self.db.execute("ROLLBACK")
+            raise StoreError(f"Sightings could not be written: {exc}") from exc
+
+    async def sightings(
+        self, mailbox: str | None = None, domain: str | None = None, limit: int = 100
+    ) -> list[Sighting]:
+        """Newest first; by mailbox, else by domain, else all."""
+        query = (
+            "SELECT seen_at, domain, mailbox, client, endpoint, ip, user_agent FROM sightings"
+        )
+        args: tuple[object, ...] = ()
+        if mailbox is not None:
+            query += " WHERE mailbox = ?"
+            args = (mailbox,)
+        elif domain is not None:
+            query += " WHERE domain = ?"
+            args = (domain,)
+        query += " ORDER BY seen_at DESC, id DESC LIMIT ?"
+        async with self.db.execute(query, (*args, limit)) as cur:
+            rows = await cur.fetchall()
+        return [
+            Sighting(r[0], r[1], r[2], ClientKind(r[3]), Endpoint(r[4]), r[5], r[6]) for r in rows
+        ]

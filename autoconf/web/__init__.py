@@ -1,0 +1,1 @@
+"""The HTTP face: setup endpoints, health, metrics."""

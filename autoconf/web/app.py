@@ -1,0 +1,91 @@
+"""make_app: the aiohttp application with its store, sighting writer and metrics."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from autoconf.errors import ConfigError
+from autoconf.formats.mobileconfig import Signer
+from autoconf.sightings import SightingBuffer
+from autoconf.store.sqlite import SQLiteStore
+from autoconf.web.keys import CATALOG, METRICS, SETTINGS, SIGHTINGS, SIGNER, STORE
+from autoconf.web.metrics import Metrics
+from autoconf.web.middleware import observe
+from autoconf.web.routes import add_routes
+from autoconf.web.setup import MAX_BODY
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from autoconf.catalog.live import LiveCatalog
+    from autoconf.config import Settings
+    from autoconf.store.base import Store
+
+
+def load_signer(settings: Settings) -> Signer | None:
+    """Read the profile-signing certificate, key and chain; ConfigError names the bad file."""
+    if settings.mobileconfig_cert is None or settings.mobileconfig_key is None:
+        return None
+    lines: list[str] = []
+    try:
+        cert = x509.load_pem_x509_certificate(settings.mobileconfig_cert.read_bytes())
+        key = serialization.load_pem_private_key(
+            settings.mobileconfig_key.read_bytes(), password=None
+        )
+        chain: tuple[x509.Certificate, ...] = ()
+        if settings.mobileconfig_chain is not None:
+            chain = tuple(x509.load_pem_x509_certificates(settings.mobileconfig_chain.read_bytes()))
+    except (OSError, ValueError) as exc:
+        lines.append(f"mobileconfig signing: {exc}")
+        raise ConfigError(lines) from None
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise ConfigError(["mobileconfig_key: only RSA and EC keys can sign profiles"])
+    return Signer(cert, key, chain)
+
+
+def make_app(settings: Settings, catalog: LiveCatalog, store: Store | None = None) -> web.Application:
+    """The service; the store defaults to SQLite in the data directory."""
+    app = web.Application(middlewares=[observe], client_max_size=MAX_BODY)
+    metrics = Metrics()
+    metrics.catalog_domains.set(catalog.current.domain_count)
+    the_store: Store = store if store is not None else SQLiteStore(settings.sqlite_path)
+    app[SETTINGS] = settings
+    app[CATALOG] = catalog
+    app[METRICS] = metrics
+    app[STORE] = the_store
+    app[SIGNER] = load_signer(settings)
+    app[SIGHTINGS] = SightingBuffer(
+        the_store,
+        capacity=settings.sightings_buffer,
+        batch=settings.sightings_batch,
+        interval=settings.sightings_flush_seconds,
+        on_drop=metrics.sightings_dropped.inc,
+        on_flush=metrics.sightings_written.inc,
+    )
+    add_routes(app)
+    app.cleanup_ctx.append(_lifecycle)
+    return app
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    store = app[STORE]
+    await store.open()
+    buffer = app[SIGHTINGS]
+    buffer.start()
+    yield
+    await buffer.stop()
+    await store.close()
+
+
+def reload_catalog(app: web.Application) -> list[str]:
+    """Reload the catalog file (SIGHUP); the old catalog keeps serving if the new one is bad."""
+    errors = app[CATALOG].reload()
+    metrics = app[METRICS]
+    metrics.catalog_reloads.labels("failed" if errors else "ok").inc()
+    metrics.catalog_domains.set(app[CATALOG].current.domain_count)
+    return errors

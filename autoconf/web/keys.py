@@ -1,0 +1,30 @@
+"""Typed application keys (what handlers find in ``request.app``) and per-request values."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from autoconf.catalog.live import LiveCatalog
+from autoconf.config import Settings
+from autoconf.formats.mobileconfig import Signer
+from autoconf.sightings import SightingBuffer
+from autoconf.store.base import Store
+from autoconf.web.metrics import Metrics
+
+SETTINGS = web.AppKey("settings", Settings)
+CATALOG = web.AppKey("catalog", LiveCatalog)
+STORE = web.AppKey("store", Store)
+SIGHTINGS = web.AppKey("sightings", SightingBuffer)
+METRICS = web.AppKey("metrics", Metrics)
+SIGNER = web.AppKey("signer", Signer | None)  # type: ignore[arg-type]
+# Per-request values set by handlers and read by the middleware.
+CLIENT = "autoconf.client"
+PARAMS = "autoconf.params"
+
+
+def param(request: web.Request, name: str) -> str:
+    """A path parameter, also when the route was found by its case-insensitive form."""
+    params: dict[str, str] | None = request.get(PARAMS)
+    if params is not None:
+        return params.get(name, "")
+    return request.match_info.get(name, "")

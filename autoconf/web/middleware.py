@@ -1,0 +1,94 @@
+"""One middleware for every request: case-insensitive setup paths, errors as JSON, metrics, log."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import TYPE_CHECKING
+
+import structlog
+from aiohttp import web
+from yarl import URL
+
+from autoconf.errors import AutoconfError
+from autoconf.web.keys import CLIENT, METRICS, PARAMS, SETTINGS
+from autoconf.web.routes import CASELESS_PREFIXES
+
+if TYPE_CHECKING:
+    from aiohttp.typedefs import Handler
+
+log = structlog.get_logger("autoconf.http")
+_ENDPOINT = "autoconf.endpoint"
+_MESSAGES = {
+    404: "There is nothing at this address.",
+    405: "This address does not accept that request method.",
+    413: "The request is larger than this service accepts.",
+}
+
+
+def error_response(status: int, code: str, message: str) -> web.Response:
+    """The JSON error shape of the service: ``{"error": code, "message": sentence}``."""
+    return web.json_response({"error": code, "message": message}, status=status)
+
+
+async def _caseless(request: web.Request) -> Handler | None:
+    """Find a setup route by the lower-case form of a path a client wrote in other case."""
+    path = request.path
+    lowered = path.lower()
+    if lowered == path or not lowered.startswith(CASELESS_PREFIXES):
+        return None
+    clone = request.clone(rel_url=URL.build(path=lowered, query=request.query))
+    match = await request.app.router.resolve(clone)
+    if match.http_exception is not None:
+        return None
+    request[PARAMS] = dict(match)
+    request[_ENDPOINT] = match.route.name
+    return match.handler
+
+
+async def _dispatch(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.match_info.http_exception is not None:
+        found = await _caseless(request)
+        if found is not None:
+            handler = found
+    try:
+        return await handler(request)
+    except AutoconfError as exc:
+        return error_response(exc.status, exc.code, str(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400:  # noqa: PLR2004 - redirects pass through untouched
+            raise
+        message = _MESSAGES.get(exc.status, exc.reason)
+        response = error_response(exc.status, exc.reason.lower().replace(" ", "_"), message)
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
+    except Exception:
+        log.exception("http.unhandled", path=request.path)
+        return error_response(500, "internal", "Something went wrong inside the service.")
+
+
+@web.middleware
+async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Dispatch, then count the request and write one canonical log line."""
+    start = time.perf_counter()
+    response = await _dispatch(request, handler)
+    elapsed = time.perf_counter() - start
+    route = request.match_info.route
+    endpoint = request.get(_ENDPOINT) or route.name or "unmatched"
+    client = request.get(CLIENT, "none")
+    status = response.status
+    request.app[METRICS].observe(endpoint, client, status, elapsed)
+    if request.app[SETTINGS].access_log:
+        log.info(
+            "http.request",
+            method=request.method,
+            path=request.path,
+            status=status,
+            ms=round(elapsed * 1000, 3),
+            endpoint=endpoint,
+            client=client,
+            peer=request.remote,
+            request_id=secrets.token_hex(6),
+        )
+    return response

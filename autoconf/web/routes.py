@@ -1,0 +1,41 @@
+"""Every URL of the service in one table."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from autoconf.web import health, pages, setup
+
+if TYPE_CHECKING:
+    from aiohttp import web
+    from aiohttp.typedefs import Handler
+
+# (method, path, handler, name); names are the bounded "endpoint" metric label.
+ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
+    ("GET", "/mail/config-v1.1.xml", setup.autoconfig, "autoconfig"),
+    ("GET", "/.well-known/autoconfig/mail/config-v1.1.xml", setup.autoconfig, "well-known"),
+    ("GET", "/v1.1/{domain}", setup.ispdb, "ispdb"),
+    ("*", "/autodiscover/autodiscover.xml", setup.autodiscover_pox, "autodiscover"),
+    ("GET", "/autodiscover/autodiscover.json", setup.autodiscover_json, "autodiscover-json"),
+    (
+        "GET",
+        "/autodiscover/autodiscover.json/v1.0/{email}",
+        setup.autodiscover_json,
+        "autodiscover-json-v1",
+    ),
+    ("GET", "/apple/mail.mobileconfig", setup.mobileconfig_profile, "mobileconfig"),
+    ("GET", "/apple/", pages.apple, "apple-page"),
+    ("GET", "/apple", pages.apple, "apple-page-bare"),
+    ("GET", "/healthz", health.healthz, "healthz"),
+    ("GET", "/readyz", health.readyz, "readyz"),
+    ("GET", "/metrics", health.metrics, "metrics"),
+)
+
+# Paths clients send in varying case (Outlook: /Autodiscover/Autodiscover.xml).
+CASELESS_PREFIXES = ("/autodiscover/", "/mail/", "/.well-known/", "/apple/", "/v1.1/")
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the table on the application's router."""
+    for method, path, handler, name in ROUTES:
+        app.router.add_route(method, path, handler, name=name)
