@@ -120,8 +120,10 @@ def cmd_reload(args: argparse.Namespace) -> int:
     except ProcessLookupError:
         print(f"autoconf: the service with pid {pid} is not running", file=sys.stderr)
         return 1
-    print(f"catalog {catalog.source} is valid ({catalog.domain_count} domains); "
-          f"asked the service (pid {pid}) to reload it")
+    print(
+        f"catalog {catalog.source} is valid ({catalog.domain_count} domains); "
+        f"asked the service (pid {pid}) to reload it"
+    )
     return 0
 
 
@@ -170,8 +172,10 @@ def cmd_sightings(args: argparse.Namespace) -> int:
         return 0
     print(f"{'when (UTC)':<26}{'client':<13}{'endpoint':<19}{'from':<40}user agent")
     for r in rows:
-        print(f"{r['seen_at']!s:<26}{r['client']!s:<13}{r['endpoint']!s:<19}"
-              f"{r['ip']!s:<40}{str(r['user_agent']).encode('unicode_escape').decode()}")
+        print(
+            f"{r['seen_at']!s:<26}{r['client']!s:<13}{r['endpoint']!s:<19}"
+            f"{r['ip']!s:<40}{str(r['user_agent']).encode('unicode_escape').decode()}"
+        )
     return 0
 
 

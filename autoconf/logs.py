@@ -8,8 +8,12 @@ from typing import Any, TextIO
 
 import structlog
 
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
-           "error": logging.ERROR}
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
 _CONTROL = {i: f"\\x{i:02x}" for i in (*range(32), 127)}
 
 
@@ -21,8 +25,13 @@ def _escape_controls(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
-    """Set up structlog for the process; ``fmt`` is json, console or auto."""
+def configure(
+    level: str = "info", fmt: str = "auto", stream: TextIO | None = None, *, cache: bool = True
+) -> None:
+    """Set up structlog for the process; ``fmt`` is json, console or auto.
+
+    ``cache`` binds loggers on first use (fast); tests that reconfigure pass False.
+    """
     out = stream or sys.stderr
     console = fmt == "console" or (fmt == "auto" and out.isatty())
     processors: list[Any] = [
@@ -38,5 +47,5 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
         logger_factory=structlog.WriteLoggerFactory(file=out),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=cache,
     )

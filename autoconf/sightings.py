@@ -141,7 +141,7 @@ class SightingBuffer:
             rows = self._pending[: self._batch]
             try:
                 await self._store.add_sightings(rows)
-            except Exception:  # noqa: BLE001 - the writer must survive any store failure
+            except Exception:
                 log.warning("sightings.write_failed", pending=len(self._pending), exc_info=True)
                 return
             del self._pending[: len(rows)]

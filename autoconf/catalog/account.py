@@ -57,9 +57,9 @@ class Account:
         template = server.username
         if not self.is_alias:
             return template
-        return template.replace(
-            "%EMAILADDRESS%", "%EMAILLOCALPART%@" + self.mail_domain
-        ).replace("%EMAILDOMAIN%", self.mail_domain)
+        return template.replace("%EMAILADDRESS%", "%EMAILLOCALPART%@" + self.mail_domain).replace(
+            "%EMAILDOMAIN%", self.mail_domain
+        )
 
     def username(self, server: Server) -> str:
         """The login name for ``address`` with every placeholder filled in."""

@@ -26,8 +26,7 @@ def normalize_domain(raw: str) -> str:
     A single trailing dot is dropped; upper case and Unicode (IDN) are accepted.
     """
     name = raw.strip()
-    if name.endswith("."):
-        name = name[:-1]
+    name = name.removesuffix(".")
     if not name:
         raise BadAddress("The domain is empty.")
     if len(name) > MAX_DOMAIN * 4:
@@ -41,18 +40,24 @@ def normalize_domain(raw: str) -> str:
             name = name.encode("idna").decode("ascii")
         except UnicodeError as exc:
             raise BadAddress("The domain is not a valid internationalised domain name.") from exc
+    _check_labels(name)
+    return name
+
+
+def _check_labels(name: str) -> None:
     if len(name) > MAX_DOMAIN:
         raise BadAddress(f"The domain is longer than {MAX_DOMAIN} characters.")
     labels = name.split(".")
     if len(labels) < 2:  # noqa: PLR2004 - a mail domain has at least two labels
         raise BadAddress("The domain needs at least two labels, like example.com.")
+    if labels[-1].isdigit():
+        raise BadAddress("The domain is an IP address, not a domain name.")
     for label in labels:
         if not _LABEL.match(label):
             raise BadAddress(
                 "The domain has a label that is empty, too long, or uses characters "
                 "other than letters, digits and hyphens."
             )
-    return name
 
 
 @dataclass(frozen=True, slots=True)

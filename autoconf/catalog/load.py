@@ -1,11 +1,10 @@
-"""TOML file -> Catalog: validation with one `file: location: message` line per error, O(1) index."""
+"""TOML file -> Catalog: one `file: location: message` line per error, and an O(1) index."""
 
 from __future__ import annotations
 
 import tomllib
 from importlib import resources
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -13,6 +12,9 @@ from autoconf.catalog.account import Account
 from autoconf.catalog.address import Address, normalize_domain
 from autoconf.catalog.model import CatalogModel, Provider
 from autoconf.errors import BadAddress, CatalogError, NotHosted
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DEMO_NAME = "<demo>"
 
@@ -70,6 +72,14 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
+def _cascade(loc: tuple[int | str, ...], kind: str, errors: list[Any]) -> bool:
+    """A "too short" error that only exists because items inside it failed."""
+    if kind != "too_short":
+        return False
+    depth = len(loc)
+    return any(len(e["loc"]) > depth and tuple(e["loc"][:depth]) == loc for e in errors)
+
+
 def _cross_checks(model: CatalogModel) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     owner: dict[str, int] = {}
@@ -87,9 +97,7 @@ def _cross_checks(model: CatalogModel) -> list[tuple[str, str]]:
         if alias in owner:
             problems.append((f"aliases.{alias}", f"{alias} is a hosted domain, not an alias"))
         if target not in owner:
-            problems.append(
-                (f"aliases.{alias}", f"points to {target}, which no provider hosts")
-            )
+            problems.append((f"aliases.{alias}", f"points to {target}, which no provider hosts"))
     return problems
 
 
@@ -98,9 +106,11 @@ def parse_catalog(data: dict[str, Any], source: str) -> Catalog:
     try:
         model = CatalogModel.model_validate(data)
     except ValidationError as exc:
+        errors = exc.errors(include_url=False)
         lines = [
             f"{source}: {_location(err['loc'])}: {err['msg']}"
-            for err in exc.errors(include_url=False)
+            for err in errors
+            if not _cascade(err["loc"], err["type"], errors)
         ]
         raise CatalogError(lines) from None
     problems = _cross_checks(model)
@@ -137,4 +147,4 @@ def _parse_bytes(raw: bytes, source: str) -> Catalog:
     return parse_catalog(data, source)
 
 
-__all__ = ["DEMO_NAME", "Catalog", "BadAddress", "demo_catalog", "load_catalog", "parse_catalog"]
+__all__ = ["DEMO_NAME", "BadAddress", "Catalog", "demo_catalog", "load_catalog", "parse_catalog"]

@@ -35,8 +35,8 @@ class SocketType(StrEnum):
 class AuthMethod(StrEnum):
     """Authentication methods, named as clientConfig 1.1 names them."""
 
-    PASSWORD_CLEARTEXT = "password-cleartext"
-    PASSWORD_ENCRYPTED = "password-encrypted"
+    PASSWORD_CLEARTEXT = "password-cleartext"  # noqa: S105 - a method name, not a secret
+    PASSWORD_ENCRYPTED = "password-encrypted"  # noqa: S105
     OAUTH2 = "OAuth2"
     GSSAPI = "GSSAPI"
     NTLM = "NTLM"
@@ -132,7 +132,7 @@ class Provider(Frozen):
     name: str = Field(min_length=1, max_length=60)
     short_name: str = Field(default="", max_length=20)
     domains: tuple[Domain, ...] = Field(min_length=1)
-    servers: tuple[Server, ...] = Field(min_length=2)
+    servers: tuple[Server, ...] = Field(min_length=1)
     pop3: Pop3Policy = Pop3Policy()
     activesync_url: str | None = Field(
         default=None, pattern=r"^https://[^\s]+$", description="ActiveSync URL, if offered"

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from autoconf.catalog.account import Account
 from autoconf.catalog.model import AuthMethod, Protocol, Server, SocketType
 from autoconf.formats.xml import serialize, sub
+
+if TYPE_CHECKING:
+    from autoconf.catalog.account import Account
 
 CONTENT_TYPE = "text/xml; charset=utf-8"
 _MS = "schemas.microsoft.com/exchange/autodiscover"
@@ -32,7 +35,7 @@ class ErrorCode(IntEnum):
     SCHEMA_UNAVAILABLE = 601
 
 
-class InvalidRequest(ValueError):  # noqa: N818 - named after the MS error it becomes
+class InvalidRequest(ValueError):
     """The request cannot be understood; answered with MS error 600 and this sentence."""
 
 

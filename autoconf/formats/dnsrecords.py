@@ -17,7 +17,7 @@ _SERVICE = {
 _PRIORITY = {Protocol.IMAP: 0, Protocol.POP3: 20, Protocol.SMTP: 0}
 
 
-def _srv(domain: str, service: str, ttl: int, priority: int, port: int, target: str) -> str:
+def _srv(domain: str, service: str, ttl: int, *, priority: int, port: int, target: str) -> str:
     return f"{service}.{domain}.\t{ttl}\tIN\tSRV\t{priority} 1 {port} {target}."
 
 
@@ -37,7 +37,9 @@ def render(domain: str, provider: Provider, public_host: str | None, ttl: int = 
             continue
         for rank, server in enumerate(servers):
             prio = _PRIORITY[protocol] + (0 if tls else 10) + rank  # RFC 8314: TLS first
-            lines.append(_srv(domain, service, ttl, prio, server.port, server.host))
+            lines.append(
+                _srv(domain, service, ttl, priority=prio, port=server.port, target=server.host)
+            )
     if public_host:
         target = public_host.rstrip(".")
         lines.append(f"autoconfig.{domain}.\t{ttl}\tIN\tCNAME\t{target}.")
@@ -47,5 +49,9 @@ def render(domain: str, provider: Provider, public_host: str | None, ttl: int = 
             f"; point autoconfig.{domain} and autodiscover.{domain} (A/AAAA or CNAME) at this "
             "service; set AUTOCONF_PUBLIC_HOST to print CNAME records here"
         )
-    lines.append(_srv(domain, "_autodiscover._tcp", ttl, 0, 443, f"autodiscover.{domain}"))
+    lines.append(
+        _srv(
+            domain, "_autodiscover._tcp", ttl, priority=0, port=443, target=f"autodiscover.{domain}"
+        )
+    )
     return "\n".join(lines) + "\n"

@@ -5,15 +5,18 @@ from __future__ import annotations
 import plistlib
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
-from autoconf.catalog.account import Account
 from autoconf.catalog.model import AuthMethod, Protocol, Server, SocketType
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    from autoconf.catalog.account import Account
 
 CONTENT_TYPE = "application/x-apple-aspen-config"
 # Fixed namespace: the same address always gets the same UUIDs, so a re-download replaces
@@ -28,7 +31,7 @@ _AUTH = {
 }
 
 
-class NoUsableServer(ValueError):  # noqa: N818 - a reason, read by the handler
+class NoUsableServer(ValueError):
     """The provider has no server that a profile can express."""
 
 

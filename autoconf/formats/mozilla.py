@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-from autoconf.catalog.account import Account
 from autoconf.catalog.model import Protocol, Server
 from autoconf.formats.xml import serialize, sub
+
+if TYPE_CHECKING:
+    from autoconf.catalog.account import Account
 
 CONTENT_TYPE = "text/xml; charset=utf-8"
 

@@ -18,4 +18,5 @@ def sub(parent: ET.Element, tag: str, text: str | int | None = None, **attrs: st
 def serialize(root: ET.Element) -> bytes:
     """UTF-8 bytes with a double-quoted XML declaration and two-space indentation."""
     ET.indent(root, space="  ")
-    return DECLARATION + ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return DECLARATION + body + b"\n"

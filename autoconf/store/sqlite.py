@@ -86,8 +86,15 @@ class SQLiteStore:
                 "INSERT INTO sightings (seen_at, domain, mailbox, client, endpoint, ip,"
                 " user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (r.seen_at, r.domain, r.mailbox, r.client.value, r.endpoint.value, r.ip,
-                     r.user_agent)
+                    (
+                        r.seen_at,
+                        r.domain,
+                        r.mailbox,
+                        r.client.value,
+                        r.endpoint.value,
+                        r.ip,
+                        r.user_agent,
+                    )
                     for r in rows
                 ],
             )
@@ -101,9 +108,7 @@ class SQLiteStore:
         self, mailbox: str | None = None, domain: str | None = None, limit: int = 100
     ) -> list[Sighting]:
         """Newest first; by mailbox, else by domain, else all."""
-        query = (
-            "SELECT seen_at, domain, mailbox, client, endpoint, ip, user_agent FROM sightings"
-        )
+        query = "SELECT seen_at, domain, mailbox, client, endpoint, ip, user_agent FROM sightings"
         args: tuple[object, ...] = ()
         if mailbox is not None:
             query += " WHERE mailbox = ?"

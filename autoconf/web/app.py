@@ -48,7 +48,9 @@ def load_signer(settings: Settings) -> Signer | None:
     return Signer(cert, key, chain)
 
 
-def make_app(settings: Settings, catalog: LiveCatalog, store: Store | None = None) -> web.Application:
+def make_app(
+    settings: Settings, catalog: LiveCatalog, store: Store | None = None
+) -> web.Application:
     """The service; the store defaults to SQLite in the data directory."""
     app = web.Application(middlewares=[observe], client_max_size=MAX_BODY)
     metrics = Metrics()

@@ -16,10 +16,11 @@ CATALOG = web.AppKey("catalog", LiveCatalog)
 STORE = web.AppKey("store", Store)
 SIGHTINGS = web.AppKey("sightings", SightingBuffer)
 METRICS = web.AppKey("metrics", Metrics)
-SIGNER = web.AppKey("signer", Signer | None)  # type: ignore[arg-type]
+SIGNER: web.AppKey[Signer | None] = web.AppKey("signer")
 # Per-request values set by handlers and read by the middleware.
-CLIENT = "autoconf.client"
-PARAMS = "autoconf.params"
+CLIENT = web.RequestKey("client", str)
+ENDPOINT = web.RequestKey("endpoint", str)
+PARAMS: web.RequestKey[dict[str, str]] = web.RequestKey("params")
 
 
 def param(request: web.Request, name: str) -> str:

@@ -11,14 +11,13 @@ from aiohttp import web
 from yarl import URL
 
 from autoconf.errors import AutoconfError
-from autoconf.web.keys import CLIENT, METRICS, PARAMS, SETTINGS
+from autoconf.web.keys import CLIENT, ENDPOINT, METRICS, PARAMS, SETTINGS
 from autoconf.web.routes import CASELESS_PREFIXES
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler
 
 log = structlog.get_logger("autoconf.http")
-_ENDPOINT = "autoconf.endpoint"
 _MESSAGES = {
     404: "There is nothing at this address.",
     405: "This address does not accept that request method.",
@@ -42,7 +41,7 @@ async def _caseless(request: web.Request) -> Handler | None:
     if match.http_exception is not None:
         return None
     request[PARAMS] = dict(match)
-    request[_ENDPOINT] = match.route.name
+    request[ENDPOINT] = match.route.name or "unmatched"
     return match.handler
 
 
@@ -75,7 +74,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await _dispatch(request, handler)
     elapsed = time.perf_counter() - start
     route = request.match_info.route
-    endpoint = request.get(_ENDPOINT) or route.name or "unmatched"
+    endpoint = request.get(ENDPOINT) or route.name or "unmatched"
     client = request.get(CLIENT, "none")
     status = response.status
     request.app[METRICS].observe(endpoint, client, status, elapsed)

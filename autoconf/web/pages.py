@@ -13,7 +13,8 @@ _APPLE_PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Mail settings for iPhone, iPad and Mac</title>
 <style>
-body{{font-family:-apple-system,system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}
+body{{font-family:-apple-system,system-ui,sans-serif;max-width:32rem;margin:2rem auto;
+padding:0 1rem;line-height:1.5}}
 input,button{{font-size:1.1rem;padding:.5rem;width:100%;box-sizing:border-box;margin:.3rem 0}}
 button{{background:#0a66c2;color:#fff;border:0;border-radius:.3rem}}
 </style>

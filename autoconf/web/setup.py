@@ -113,7 +113,8 @@ async def autodiscover_pox(request: web.Request) -> web.Response:
     """Outlook and mobilesync POX at /autodiscover/autodiscover.xml."""
     invalid = autodiscover.ErrorCode.INVALID_REQUEST
     if request.method != "POST":
-        request[CLIENT] = classify(request.headers.get("User-Agent", ""), Endpoint.AUTODISCOVER)
+        agent = request.headers.get("User-Agent", "")
+        request[CLIENT] = classify(agent, Endpoint.AUTODISCOVER).value
         return _ms_error(request, invalid, "Autodiscover requests are sent with POST.")
     try:
         parsed = autodiscover.parse_request(await _read_body(request))
@@ -172,7 +173,7 @@ async def autodiscover_json(request: web.Request) -> web.Response:
     except BadAddress as exc:
         request[CLIENT] = classify(
             request.headers.get("User-Agent", ""), Endpoint.AUTODISCOVER_JSON
-        )
+        ).value
         return _json_error(400, "InvalidUser", str(exc))
     account = request.app[CATALOG].current.account_for(address)
     _record(request, Endpoint.AUTODISCOVER_JSON, account)
