@@ -66,8 +66,13 @@ class Account:
         mailbox = self.mailbox
         if mailbox is None:
             return self.username_template(server)
-        return (
-            server.username.replace("%EMAILADDRESS%", str(mailbox))
-            .replace("%EMAILLOCALPART%", mailbox.local)
-            .replace("%EMAILDOMAIN%", mailbox.domain)
-        )
+        return expand(server.username, mailbox)
+
+
+def expand(template: str, mailbox: Address) -> str:
+    """Fill %EMAILADDRESS%, %EMAILLOCALPART% and %EMAILDOMAIN% for a mailbox."""
+    return (
+        template.replace("%EMAILADDRESS%", str(mailbox))
+        .replace("%EMAILLOCALPART%", mailbox.local)
+        .replace("%EMAILDOMAIN%", mailbox.domain)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -17,13 +18,17 @@ _FORBIDDEN_LOCAL = frozenset('<>()[]\\,;:@" ')
 
 
 def _has_control(text: str) -> bool:
+    if text.isascii():  # fast path: ASCII is printable exactly when it has no control
+        return not text.isprintable()
     return any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in text)
 
 
+@functools.lru_cache(maxsize=65536)
 def normalize_domain(raw: str) -> str:
     """Return the lower-case ASCII (punycode) form of a domain, or raise BadAddress.
 
-    A single trailing dot is dropped; upper case and Unicode (IDN) are accepted.
+    A single trailing dot is dropped; upper case and Unicode (IDN) are accepted. Results are
+    cached: the same few domains arrive again and again.
     """
     name = raw.strip()
     name = name.removesuffix(".")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import structlog
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("autoconf.catalog")
 CACHE_ENTRIES = 20_000
+T = TypeVar("T")
 
 
 class LiveCatalog:
@@ -24,7 +25,7 @@ class LiveCatalog:
         """``path`` None means the built-in demo catalog."""
         self.path = path
         self.current = catalog if catalog is not None else self._read()
-        self._cache: dict[Hashable, bytes] = {}
+        self._cache: dict[Hashable, object] = {}
         self.generation = 1
 
     def _read(self) -> Catalog:
@@ -45,12 +46,16 @@ class LiveCatalog:
         log.info("catalog.reloaded", source=fresh.source, domains=fresh.domain_count)
         return []
 
-    def cached(self, key: Hashable, build: Callable[[], bytes]) -> bytes:
-        """The bytes for ``key``, built once per catalog generation (bounded in entries)."""
-        body = self._cache.get(key)
-        if body is None:
-            body = build()
+    def cached(self, key: Hashable, build: Callable[[], T]) -> T:
+        """What ``build`` returns for ``key``, built once per catalog generation.
+
+        Rendered answers that depend only on the domain or provider live here; the cache is
+        bounded in entries and emptied by a reload.
+        """
+        value = self._cache.get(key)
+        if value is None:
+            value = build()
             if len(self._cache) >= CACHE_ENTRIES:
                 self._cache.clear()
-            self._cache[key] = body
-        return body
+            self._cache[key] = value
+        return cast("T", value)

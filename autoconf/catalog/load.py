@@ -58,8 +58,14 @@ class Catalog:
 
     def account_for(self, address: Address) -> Account:
         """The account for a parsed address; NotHosted if its domain is not served."""
-        account = self.account_for_domain(address.domain)
-        return Account(account.provider, account.domain, account.mail_domain, address)
+        domain = address.domain  # already normalised by Address.parse
+        provider = self._hosted.get(domain)
+        if provider is not None:
+            return Account(provider, domain, domain, address)
+        target = self._aliases.get(domain)
+        if target is not None:
+            return Account(self._hosted[target], domain, target, address)
+        raise NotHosted
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

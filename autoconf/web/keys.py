@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from autoconf.catalog.live import LiveCatalog
 from autoconf.config import Settings
-from autoconf.formats.mobileconfig import Signer
 from autoconf.sightings import SightingBuffer
 from autoconf.store.base import Store
 from autoconf.web.metrics import Metrics
+
+if TYPE_CHECKING:
+    from autoconf.formats.mobileconfig import Signer
 
 SETTINGS = web.AppKey("settings", Settings)
 CATALOG = web.AppKey("catalog", LiveCatalog)

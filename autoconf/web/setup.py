@@ -133,10 +133,15 @@ async def autodiscover_pox(request: web.Request) -> web.Response:
             )
         body = autodiscover.render_mobilesync(url, str(address))
     elif parsed.wants_outlook:
+        mailbox = Address(address.local, account.mail_domain)
         if account.is_alias:
-            body = autodiscover.render_redirect(str(account.mailbox))
+            body = autodiscover.render_redirect(str(mailbox))
         else:
-            body = autodiscover.render_settings(account)
+            provider = account.provider
+            template = request.app[CATALOG].cached(
+                ("pox", provider.id), lambda: autodiscover.SettingsTemplate.compile(provider)
+            )
+            body = template.fill(mailbox)
     else:
         return _ms_error(
             request,
