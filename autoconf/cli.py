@@ -25,7 +25,7 @@ from autoconf.catalog.model import CatalogModel
 from autoconf.config import Settings, config_file_from_env, load_settings
 from autoconf.errors import AutoconfError, ConfigError
 from autoconf.formats import dnsrecords
-from autoconf.store.sqlite import SQLiteStore
+from autoconf.store import make_store
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -139,7 +139,7 @@ def cmd_dns_records(args: argparse.Namespace) -> int:
 
 
 async def _sightings(settings: Settings, mailbox: str, limit: int) -> list[dict[str, object]]:
-    store = SQLiteStore(settings.sqlite_path)
+    store = make_store(settings)
     await store.open()
     try:
         rows = await store.sightings(mailbox=mailbox, limit=limit)

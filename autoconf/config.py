@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default=Path("autoconf-data"), description="where the SQLite store and pid file live"
     )
+    database_url: str | None = Field(
+        default=None,
+        pattern=r"^postgres(ql)?://",
+        description="PostgreSQL DSN (postgresql://user@host/db); unset: SQLite in data_dir",
+    )
     catalog: Path | None = Field(default=None, description="catalog TOML file")
     demo: bool = Field(default=False, description="serve the built-in demo catalog")
     public_host: str | None = Field(

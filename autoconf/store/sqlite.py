@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ class SQLiteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db: aiosqlite.Connection | None = None
+        self._write = asyncio.Lock()  # one connection: one write transaction at a time
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -80,6 +82,10 @@ class SQLiteStore:
 
     async def add_sightings(self, rows: Sequence[Sighting]) -> None:
         """Insert a batch in one transaction."""
+        async with self._write:
+            await self._insert_sightings(rows)
+
+    async def _insert_sightings(self, rows: Sequence[Sighting]) -> None:
         try:
             await self.db.execute("BEGIN")
             await self.db.executemany(

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from autoconf.errors import ConfigError
 from autoconf.formats.mobileconfig import Signer
 from autoconf.sightings import SightingBuffer
-from autoconf.store.sqlite import SQLiteStore
+from autoconf.store import make_store
 from autoconf.web.keys import CATALOG, METRICS, SETTINGS, SIGHTINGS, SIGNER, STORE
 from autoconf.web.metrics import Metrics
 from autoconf.web.middleware import observe
@@ -51,11 +51,11 @@ def load_signer(settings: Settings) -> Signer | None:
 def make_app(
     settings: Settings, catalog: LiveCatalog, store: Store | None = None
 ) -> web.Application:
-    """The service; the store defaults to SQLite in the data directory."""
+    """The service; the store comes from the settings unless one is given."""
     app = web.Application(middlewares=[observe], client_max_size=MAX_BODY)
     metrics = Metrics()
     metrics.catalog_domains.set(catalog.current.domain_count)
-    the_store: Store = store if store is not None else SQLiteStore(settings.sqlite_path)
+    the_store: Store = store if store is not None else make_store(settings)
     app[SETTINGS] = settings
     app[CATALOG] = catalog
     app[METRICS] = metrics

@@ -1,0 +1,126 @@
+"""PostgreSQL store (asyncpg): for providers that run several service instances."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from autoconf.errors import StoreError
+from autoconf.sightings import ClientKind, Endpoint, Sighting
+from autoconf.store.migrate import migrations
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+# Any fixed number: instances starting together migrate one after the other.
+_MIGRATION_LOCK = 0x6175746F636F6E66  # "autoconf"
+_SIGHTING_COLUMNS = ("seen_at", "domain", "mailbox", "client", "endpoint", "ip", "user_agent")
+_SELECT_SIGHTINGS = "SELECT " + ", ".join(_SIGHTING_COLUMNS) + " FROM sightings"  # noqa: S608
+_VERSION = "SELECT coalesce(max(version), 0) FROM schema_migrations"
+
+
+class PostgresStore:
+    """The Store on a PostgreSQL database named by a DSN."""
+
+    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10) -> None:
+        self.dsn = dsn
+        self._min = min_size
+        self._max = max_size
+        self._pool: asyncpg.Pool | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The open pool; StoreError before open()."""
+        if self._pool is None:
+            raise StoreError("The store is not open.")
+        return self._pool
+
+    async def open(self) -> None:
+        """Connect, then apply pending migrations under an advisory lock."""
+        try:
+            self._pool = await asyncpg.create_pool(self.dsn, min_size=self._min, max_size=self._max)
+            await self._migrate()
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StoreError(f"The PostgreSQL store cannot be opened: {exc}") from exc
+
+    async def _migrate(self) -> None:
+        async with self.pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+            try:
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                    " name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)"
+                )
+                done = await conn.fetchval(_VERSION)
+                for migration in migrations("postgres"):
+                    if migration.version <= done:
+                        continue
+                    async with conn.transaction():
+                        await conn.execute(migration.sql)
+                        await conn.execute(
+                            "INSERT INTO schema_migrations VALUES ($1, $2, $3)",
+                            migration.version,
+                            migration.name,
+                            time.time(),
+                        )
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+
+    async def schema_version(self) -> int:
+        """The last migration applied."""
+        return int(await self.pool.fetchval(_VERSION))
+
+    async def close(self) -> None:
+        """Close the pool."""
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def ping(self) -> None:
+        """Raise StoreError unless the database answers."""
+        try:
+            await self.pool.fetchval("SELECT 1")
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StoreError(f"The PostgreSQL store does not answer: {exc}") from exc
+
+    async def add_sightings(self, rows: Sequence[Sighting]) -> None:
+        """Copy a batch in (one round trip, one transaction)."""
+        try:
+            await self.pool.copy_records_to_table(
+                "sightings",
+                columns=_SIGHTING_COLUMNS,
+                records=[
+                    (
+                        r.seen_at,
+                        r.domain,
+                        r.mailbox,
+                        r.client.value,
+                        r.endpoint.value,
+                        r.ip,
+                        r.user_agent,
+                    )
+                    for r in rows
+                ],
+            )
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StoreError(f"Sightings could not be written: {exc}") from exc
+
+    async def sightings(
+        self, mailbox: str | None = None, domain: str | None = None, limit: int = 100
+    ) -> list[Sighting]:
+        """Newest first; by mailbox, else by domain, else all."""
+        query = _SELECT_SIGHTINGS
+        args: list[object] = []
+        if mailbox is not None:
+            query += " WHERE mailbox = $1"
+            args.append(mailbox)
+        elif domain is not None:
+            query += " WHERE domain = $1"
+            args.append(domain)
+        query += f" ORDER BY seen_at DESC, id DESC LIMIT ${len(args) + 1}"
+        rows = await self.pool.fetch(query, *args, limit)
+        return [
+            Sighting(r[0], r[1], r[2], ClientKind(r[3]), Endpoint(r[4]), r[5], r[6]) for r in rows
+        ]

@@ -1,0 +1,112 @@
+"""The same store tests on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import pytest
+
+from autoconf.sightings import ClientKind, Endpoint, Sighting
+from autoconf.store.migrate import migrations
+from autoconf.store.postgres import PostgresStore
+from autoconf.store.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from autoconf.store.base import Store
+
+pytest_plugins = ["tests.servers.postgres"]
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path) -> AsyncIterator[Store]:
+    """An open, migrated, empty SQLite store."""
+    store = SQLiteStore(tmp_path / "data" / "autoconf.sqlite3")
+    await store.open()
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def postgres_store(postgres_dsn) -> AsyncIterator[Store]:
+    """An open, migrated, empty PostgreSQL store in a database of its own."""
+    store = PostgresStore(postgres_dsn)
+    await store.open()
+    yield store
+    await store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request) -> Store:
+    """Each kind of store in turn."""
+    return request.getfixturevalue(f"{request.param}_store")
+
+
+def sighting(n: int, mailbox: str | None = "alice@example.com") -> Sighting:
+    """The n-th sighting, one second after the previous one."""
+    return Sighting(
+        seen_at=1_800_000_000.0 + n,
+        domain="example.com",
+        mailbox=mailbox,
+        client=ClientKind.THUNDERBIRD,
+        endpoint=Endpoint.AUTOCONFIG,
+        ip="203.0.113.7",
+        user_agent=f"Thunderbird/{n}",
+    )
+
+
+async def test_migrations_applied(store):
+    """A new store is at the latest migration of its dialect."""
+    dialect = "sqlite" if isinstance(store, SQLiteStore) else "postgres"
+    assert await store.schema_version() == len(migrations(dialect))
+
+
+async def test_reopen_does_not_migrate_twice(store, tmp_path):
+    """Opening an existing store again keeps its data and version."""
+    await store.add_sightings([sighting(1)])
+    version = await store.schema_version()
+    await store.close()
+    await store.open()
+    assert await store.schema_version() == version
+    assert len(await store.sightings(mailbox="alice@example.com")) == 1
+
+
+async def test_sightings_round_trip(store):
+    """What is written comes back, newest first, by mailbox or by domain."""
+    await store.add_sightings([sighting(n) for n in range(5)] + [sighting(9, mailbox=None)])
+    rows = await store.sightings(mailbox="alice@example.com")
+    assert [r.user_agent for r in rows] == [f"Thunderbird/{n}" for n in (4, 3, 2, 1, 0)]
+    assert rows[0] == sighting(4)
+    assert len(await store.sightings(domain="example.com")) == 6
+    assert len(await store.sightings(mailbox="alice@example.com", limit=2)) == 2
+    assert await store.sightings(mailbox="bob@example.com") == []
+
+
+async def test_concurrent_batches(store):
+    """Batches written at the same time are all kept."""
+    await asyncio.gather(
+        *(store.add_sightings([sighting(b * 100 + i) for i in range(50)]) for b in range(8))
+    )
+    assert len(await store.sightings(domain="example.com", limit=1000)) == 400
+
+
+async def test_ping(store):
+    """An open store answers ping."""
+    await store.ping()
+
+
+async def test_service_on_postgres(service, postgres_dsn):
+    """The service records sightings in PostgreSQL when database_url is set."""
+    client = await service(database_url=postgres_dsn)
+    from autoconf.web.keys import STORE  # noqa: PLC0415
+
+    assert isinstance(client.app[STORE], PostgresStore)
+    await client.get("/mail/config-v1.1.xml?emailaddress=alice@example.com")
+    for _ in range(100):
+        if await client.app[STORE].sightings(mailbox="alice@example.com"):
+            break
+        await asyncio.sleep(0.02)
+    else:
+        pytest.fail("no sighting reached PostgreSQL")
