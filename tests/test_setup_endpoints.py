@@ -321,3 +321,12 @@ async def test_health_endpoints(service):
     data = await ready.json()
     assert data["status"] == "ready"
     assert data["domains"] == 2
+
+
+async def test_head_request(service):
+    """HEAD on a setup URL answers like GET, without a body."""
+    client = await service()
+    resp = await client.head("/mail/config-v1.1.xml?emailaddress=alice@example.com")
+    assert resp.status == 200
+    assert resp.headers["Content-Type"].startswith("text/xml")
+    assert await resp.read() == b""

@@ -38,4 +38,7 @@ CASELESS_PREFIXES = ("/autodiscover/", "/mail/", "/.well-known/", "/apple/", "/v
 def add_routes(app: web.Application) -> None:
     """Register the table on the application's router."""
     for method, path, handler, name in ROUTES:
-        app.router.add_route(method, path, handler, name=name)
+        if method == "GET":  # HEAD too: link checkers and proxies probe with it
+            app.router.add_get(path, handler, name=name, allow_head=True)
+        else:
+            app.router.add_route(method, path, handler, name=name)
