@@ -49,9 +49,7 @@ def render(domain: str, provider: Provider, public_host: str | None, ttl: int = 
             f"; point autoconfig.{domain} and autodiscover.{domain} (A/AAAA or CNAME) at this "
             "service; set AUTOCONF_PUBLIC_HOST to print CNAME records here"
         )
-    lines.append(
-        _srv(
-            domain, "_autodiscover._tcp", ttl, priority=0, port=443, target=f"autodiscover.{domain}"
-        )
-    )
+    # RFC 2782: an SRV target must not be an alias, so with a CNAME it names the CNAME's target.
+    target = public_host.rstrip(".") if public_host else f"autodiscover.{domain}"
+    lines.append(_srv(domain, "_autodiscover._tcp", ttl, priority=0, port=443, target=target))
     return "\n".join(lines) + "\n"
