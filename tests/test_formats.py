@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import os
 import plistlib
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 import xmlschema
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from autoconf.catalog.address import Address
 from autoconf.catalog.load import demo_catalog
 from autoconf.formats import autodiscover, dnsrecords, mobileconfig, mozilla
+from tests.pki import certificate, make_pki, openssl_verify
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -257,69 +253,14 @@ def test_mobilesync_schema_rejects_plain_http(pox_schema: xmlschema.XMLSchema10)
 
 # --- signed profiles -------------------------------------------------------------------------
 
-NOW = dt.datetime.now(dt.UTC)
-
-
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
-def _certificate(
-    subject: str,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: str,
-    issuer_key: ec.EllipticCurvePrivateKey,
-    *,
-    ca: bool,
-) -> x509.Certificate:
-    usage = x509.KeyUsage(
-        digital_signature=not ca,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=ca,
-        crl_sign=ca,
-        encipher_only=False,
-        decipher_only=False,
-    )
-    return (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(_name(issuer))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - dt.timedelta(minutes=5))
-        .not_valid_after(NOW + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(usage, critical=True)
-        .sign(issuer_key, hashes.SHA256())
-    )
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, mobileconfig.Signer]:
     """A throwaway root CA (written to ca.pem), an intermediate, and a leaf signer."""
-    root_key, mid_key, leaf_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
-    root = _certificate("Test Root CA", root_key, "Test Root CA", root_key, ca=True)
-    mid = _certificate("Test Intermediate", mid_key, "Test Root CA", root_key, ca=True)
-    leaf = _certificate("profiles.example.com", leaf_key, "Test Intermediate", mid_key, ca=False)
-    folder = tmp_path_factory.mktemp("pki")
-    ca_pem = folder / "ca.pem"
-    ca_pem.write_bytes(root.public_bytes(serialization.Encoding.PEM))
-    return ca_pem, mobileconfig.Signer(certificate=leaf, key=leaf_key, chain=(mid,))
+    made = make_pki(tmp_path_factory.mktemp("pki"))
+    return made.ca_pem, made.signer
 
 
-def _openssl_verify(
-    signed: bytes, ca_pem: Path, folder: Path
-) -> subprocess.CompletedProcess[bytes]:
-    signed_path = folder / "profile.signed.mobileconfig"
-    signed_path.write_bytes(signed)
-    return subprocess.run(
-        ["openssl", "cms", "-verify", "-CAfile", str(ca_pem), "-inform", "DER",
-         "-in", str(signed_path), "-out", str(folder / "content.plist")],
-        capture_output=True, check=False,
-    )  # fmt: skip
+_openssl_verify = openssl_verify
 
 
 def test_signed_profile_verifies_with_openssl(
@@ -355,7 +296,7 @@ def test_signed_profile_needs_our_root(
     """A profile signed by a certificate from another root does not verify against ca.pem."""
     ca_pem, _ = pki
     key = ec.generate_private_key(ec.SECP256R1())
-    stranger = _certificate("Stranger", key, "Stranger", key, ca=False)
+    stranger = certificate("Stranger", key, "Stranger", key, ca=False)
     signed = mobileconfig.sign(_profile(), mobileconfig.Signer(certificate=stranger, key=key))
     assert _openssl_verify(signed, ca_pem, tmp_path).returncode != 0
 
