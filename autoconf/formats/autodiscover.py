@@ -9,23 +9,41 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
-import defusedxml
-import defusedxml.ElementTree as SafeET
-
 from autoconf.catalog.account import Account, expand
 from autoconf.catalog.model import AuthMethod, Protocol, Provider, Server, SocketType
+from autoconf.formats.pox_request import (
+    NS_MOBILESYNC_REQUEST,
+    NS_MOBILESYNC_RESPONSE,
+    NS_OUTLOOK_REQUEST,
+    NS_OUTLOOK_RESPONSE,
+    InvalidRequest,
+    Request,
+    parse_request,
+)
 from autoconf.formats.xml import serialize, sub
+
+__all__ = [
+    "NS_MOBILESYNC_REQUEST",
+    "NS_MOBILESYNC_RESPONSE",
+    "NS_OUTLOOK_REQUEST",
+    "NS_OUTLOOK_RESPONSE",
+    "NS_RESPONSE",
+    "ErrorCode",
+    "InvalidRequest",
+    "Request",
+    "SettingsTemplate",
+    "parse_request",
+    "render_error",
+    "render_mobilesync",
+    "render_redirect",
+    "render_settings",
+]
 
 if TYPE_CHECKING:
     from autoconf.catalog.address import Address
 
 CONTENT_TYPE = "text/xml; charset=utf-8"
-_MS = "schemas.microsoft.com/exchange/autodiscover"
-NS_RESPONSE = f"http://{_MS}/responseschema/2006"
-NS_OUTLOOK_REQUEST = f"http://{_MS}/outlook/requestschema/2006"
-NS_OUTLOOK_RESPONSE = f"http://{_MS}/outlook/responseschema/2006a"
-NS_MOBILESYNC_REQUEST = f"http://{_MS}/mobilesync/requestschema/2006"
-NS_MOBILESYNC_RESPONSE = f"http://{_MS}/mobilesync/responseschema/2006"
+NS_RESPONSE = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
 _SPA_METHODS = frozenset({AuthMethod.NTLM, AuthMethod.GSSAPI, AuthMethod.PASSWORD_ENCRYPTED})
 _NO_AUTH = frozenset({AuthMethod.NONE, AuthMethod.CLIENT_IP})
 _POX_TYPE = {Protocol.IMAP: "IMAP", Protocol.POP3: "POP3", Protocol.SMTP: "SMTP"}
@@ -36,73 +54,6 @@ class ErrorCode(IntEnum):
 
     INVALID_REQUEST = 600
     SCHEMA_UNAVAILABLE = 601
-
-
-class InvalidRequest(ValueError):
-    """The request cannot be understood; answered with MS error 600 and this sentence."""
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    """What an Autodiscover request asks: an address and the schema it accepts."""
-
-    email: str
-    response_schema: str
-
-    @property
-    def wants_outlook(self) -> bool:
-        """The Outlook (IMAP/POP/SMTP) response schema."""
-        return self.response_schema == NS_OUTLOOK_RESPONSE
-
-    @property
-    def wants_mobilesync(self) -> bool:
-        """The ActiveSync (mobilesync) response schema."""
-        return self.response_schema == NS_MOBILESYNC_RESPONSE
-
-
-def _http_form(namespace: str) -> str:
-    """Microsoft's examples print https:// namespaces, clients send http://: accept both."""
-    return "http://" + namespace[8:] if namespace.startswith("https://") else namespace
-
-
-def _split(tag: str) -> tuple[str, str]:
-    if tag.startswith("{"):
-        namespace, _, local = tag[1:].partition("}")
-        return _http_form(namespace), local
-    return "", tag
-
-
-def parse_request(body: bytes) -> Request:
-    """Parse a POX request body; raise InvalidRequest with a sentence when it is unusable."""
-    if not body.strip():
-        raise InvalidRequest("The request has no body; POST an Autodiscover request document.")
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidRequest("The request body is not UTF-8 encoded.") from None
-    try:
-        root = SafeET.fromstring(body, forbid_dtd=True)
-    except defusedxml.DefusedXmlException:
-        raise InvalidRequest(
-            "The request declares a DTD or entities; Autodiscover requests must not."
-        ) from None
-    except ET.ParseError as exc:
-        raise InvalidRequest(f"The request is not well-formed XML ({exc}).") from None
-    namespace, local = _split(root.tag)
-    if local != "Autodiscover" or namespace not in (NS_OUTLOOK_REQUEST, NS_MOBILESYNC_REQUEST):
-        raise InvalidRequest(
-            "The root element must be Autodiscover in the Outlook or mobilesync request namespace."
-        )
-    requests = [child for child in root if _split(child.tag) == (namespace, "Request")]
-    if len(requests) != 1:
-        raise InvalidRequest(f"The request must hold exactly one Request, not {len(requests)}.")
-    fields = {_split(child.tag)[1]: (child.text or "").strip() for child in requests[0]}
-    email = fields.get("EMailAddress", "")
-    if not email:
-        raise InvalidRequest("The Request has no EMailAddress.")
-    default = NS_OUTLOOK_RESPONSE if namespace == NS_OUTLOOK_REQUEST else NS_MOBILESYNC_RESPONSE
-    schema = _http_form(fields.get("AcceptableResponseSchema") or default)
-    return Request(email=email, response_schema=schema)
 
 
 def _root() -> ET.Element:
