@@ -147,7 +147,9 @@ async def _sightings(settings: Settings, mailbox: str, limit: int) -> list[dict[
         await store.close()
     return [
         {
-            "seen_at": datetime.fromtimestamp(r.seen_at, UTC).isoformat(timespec="seconds"),
+            "last_seen": datetime.fromtimestamp(r.last_seen, UTC).isoformat(timespec="seconds"),
+            "first_seen": datetime.fromtimestamp(r.first_seen, UTC).isoformat(timespec="seconds"),
+            "requests": r.requests,
             "mailbox": r.mailbox,
             "domain": r.domain,
             "client": r.client.value,
@@ -170,10 +172,13 @@ def cmd_sightings(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no setup requests seen for {address}")
         return 0
-    print(f"{'when (UTC)':<26}{'client':<13}{'endpoint':<19}{'from':<40}user agent")
+    print(
+        f"{'last seen (UTC)':<26}{'requests':>9}  {'client':<13}{'endpoint':<19}{'from':<40}"
+        "user agent"
+    )
     for r in rows:
         print(
-            f"{r['seen_at']!s:<26}{r['client']!s:<13}{r['endpoint']!s:<19}"
+            f"{r['last_seen']!s:<26}{r['requests']!s:>9}  {r['client']!s:<13}{r['endpoint']!s:<19}"
             f"{r['ip']!s:<40}{str(r['user_agent']).encode('unicode_escape').decode()}"
         )
     return 0

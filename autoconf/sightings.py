@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -60,6 +61,7 @@ _UA_RULES: tuple[tuple[str, ClientKind], ...] = (
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def classify(user_agent: str, endpoint: Endpoint) -> ClientKind:
     """The client family: the User-Agent decides, else what the endpoint implies."""
     ua = user_agent.lower()
@@ -75,19 +77,28 @@ def classify(user_agent: str, endpoint: Endpoint) -> ClientKind:
 
 @dataclass(frozen=True, slots=True)
 class Sighting:
-    """One setup request: the mailbox (or just the domain), client, source and time."""
+    """Setup requests of one client for one mailbox (or domain) from one address.
 
-    seen_at: float
+    Identical requests within one flush window become one row with their number, first and
+    last time: a busy client costs one row a second, not one per request, and nothing is lost.
+    """
+
     domain: str
     mailbox: str | None
     client: ClientKind
     endpoint: Endpoint
     ip: str
     user_agent: str
+    first_seen: float
+    last_seen: float
+    requests: int = 1
+
+
+_Key = tuple[str, "str | None", ClientKind, Endpoint, str, str]
 
 
 class SightingBuffer:
-    """Bounded buffer written to the store in batches by one background task."""
+    """Bounded buffer of distinct sightings, written to the store by one background task."""
 
     def __init__(
         self,
@@ -105,22 +116,38 @@ class SightingBuffer:
         self._interval = interval
         self._on_drop = on_drop
         self._on_flush = on_flush
-        self._pending: list[Sighting] = []
+        self._pending: dict[_Key, list[float]] = {}  # key -> [first, last, requests]
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._flushing = asyncio.Lock()
         self.dropped = 0
         self.written = 0
 
     def __len__(self) -> int:
         return len(self._pending)
 
-    def add(self, sighting: Sighting) -> None:
-        """Queue a sighting; never blocks, drops (and counts) when the buffer is full."""
+    def add(  # noqa: PLR0917 - one request's fields, passed without building an object
+        self,
+        domain: str,
+        mailbox: str | None,
+        client: ClientKind,
+        endpoint: Endpoint,
+        ip: str,
+        user_agent: str,
+        now: float,
+    ) -> None:
+        """Count one request; never blocks, drops (and counts) when the buffer is full."""
+        key = (domain, mailbox, client, endpoint, ip, user_agent)
+        entry = self._pending.get(key)
+        if entry is not None:
+            entry[1] = now
+            entry[2] += 1
+            return
         if len(self._pending) >= self._capacity:
             self.dropped += 1
             self._on_drop(1)
             return
-        self._pending.append(sighting)
+        self._pending[key] = [now, now, 1]
         if len(self._pending) >= self._batch:
             self._wake.set()
 
@@ -137,16 +164,34 @@ class SightingBuffer:
 
     async def flush(self) -> None:
         """Write everything pending; on a store error keep the rows for the next try."""
-        while self._pending:
-            rows = self._pending[: self._batch]
-            try:
-                await self._store.add_sightings(rows)
-            except Exception:
-                log.warning("sightings.write_failed", pending=len(self._pending), exc_info=True)
-                return
-            del self._pending[: len(rows)]
-            self.written += len(rows)
-            self._on_flush(len(rows))
+        async with self._flushing:
+            taken, self._pending = self._pending, {}
+            rows = [
+                Sighting(*key, first_seen=v[0], last_seen=v[1], requests=int(v[2]))
+                for key, v in taken.items()
+            ]
+            for start in range(0, len(rows), self._batch):
+                chunk = rows[start : start + self._batch]
+                try:
+                    await self._store.add_sightings(chunk)
+                except Exception:
+                    log.warning("sightings.write_failed", pending=len(rows) - start, exc_info=True)
+                    self._put_back(rows[start:])
+                    return
+                done = sum(r.requests for r in chunk)
+                self.written += done
+                self._on_flush(done)
+
+    def _put_back(self, rows: list[Sighting]) -> None:
+        """Merge unwritten rows with what arrived meanwhile (over capacity is fine: no loss)."""
+        for r in rows:
+            key = (r.domain, r.mailbox, r.client, r.endpoint, r.ip, r.user_agent)
+            entry = self._pending.get(key)
+            if entry is None:
+                self._pending[key] = [r.first_seen, r.last_seen, r.requests]
+            else:
+                entry[0] = min(entry[0], r.first_seen)
+                entry[2] += r.requests
 
     async def stop(self) -> None:
         """Stop the writer and flush what is left (service shutdown)."""

@@ -112,6 +112,7 @@ def test_quick_start_demo(serve, tmp_path):
     assert listed.returncode == 0, listed.stderr
     (row,) = json.loads(listed.stdout)
     assert row["endpoint"] == "autoconfig"
+    assert row["requests"] == 1
     assert row["ip"] == "127.0.0.1"
     human = run("sightings", ALICE, env=env)
     assert "autoconfig" in human.stdout

@@ -7,7 +7,7 @@ import re
 
 from autoconf.sightings import ClientKind, Endpoint, classify
 from autoconf.store.sqlite import SQLiteStore
-from autoconf.web.keys import STORE
+from autoconf.web.keys import SIGHTINGS, STORE
 from tests.conftest import ALICE, pox
 
 IPHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15"
@@ -66,14 +66,31 @@ async def test_alias_sighting_names_the_real_mailbox(service, catalog_file):
 
 
 async def test_full_buffer_drops_and_counts(service):
-    """With the buffer full, requests still succeed; drops are counted in /metrics."""
+    """With the buffer full, new clients are dropped and counted; known ones still count."""
     client = await service(sightings_buffer=2, sightings_flush_seconds=3600, sightings_batch=1000)
-    for _ in range(5):
-        resp = await client.get("/v1.1/example.com")
+    for n in range(5):
+        resp = await client.get("/v1.1/example.com", headers={"User-Agent": f"agent/{n}"})
         assert resp.status == 200
+    await client.get("/v1.1/example.com", headers={"User-Agent": "agent/0"})
     text = await (await client.get("/metrics")).text()
     assert "autoconf_sightings_dropped_total 3.0" in text
     assert "autoconf_sightings_pending 2.0" in text
+
+
+async def test_repeated_requests_share_a_row(service):
+    """Identical requests in one flush window become one row that counts them all."""
+    client = await service(sightings_flush_seconds=3600, sightings_batch=1000)
+    url = f"/mail/config-v1.1.xml?emailaddress={ALICE}"
+    for _ in range(7):
+        await client.get(url, headers={"User-Agent": TB_UA})
+    await client.get(url, headers={"User-Agent": K9_UA})
+    await client.app[SIGHTINGS].flush()
+    rows = {r.user_agent: r for r in await client.app[STORE].sightings(mailbox=ALICE)}
+    assert rows[TB_UA].requests == 7
+    assert rows[TB_UA].first_seen <= rows[TB_UA].last_seen
+    assert rows[K9_UA].requests == 1
+    text = await (await client.get("/metrics")).text()
+    assert "autoconf_sightings_written_total 8.0" in text
 
 
 async def test_shutdown_flushes_pending(service, settings):
@@ -85,7 +102,7 @@ async def test_shutdown_flushes_pending(service, settings):
     store = SQLiteStore(settings.sqlite_path)
     await store.open()
     try:
-        assert len(await store.sightings(mailbox=ALICE)) == 3
+        assert sum(r.requests for r in await store.sightings(mailbox=ALICE)) == 3
     finally:
         await store.close()
 

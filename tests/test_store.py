@@ -47,13 +47,15 @@ def store(request) -> Store:
 def sighting(n: int, mailbox: str | None = "alice@example.com") -> Sighting:
     """The n-th sighting, one second after the previous one."""
     return Sighting(
-        seen_at=1_800_000_000.0 + n,
         domain="example.com",
         mailbox=mailbox,
         client=ClientKind.THUNDERBIRD,
         endpoint=Endpoint.AUTOCONFIG,
         ip="203.0.113.7",
         user_agent=f"Thunderbird/{n}",
+        first_seen=1_800_000_000.0 + n - 0.5,
+        last_seen=1_800_000_000.0 + n,
+        requests=n + 1,
     )
 
 

@@ -8,16 +8,17 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from autoconf.errors import StoreError
-from autoconf.sightings import ClientKind, Endpoint, Sighting
+from autoconf.store.base import SIGHTING_COLUMNS, sighting_from_row, sighting_row
 from autoconf.store.migrate import migrations
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from autoconf.sightings import Sighting
+
 # Any fixed number: instances starting together migrate one after the other.
 _MIGRATION_LOCK = 0x6175746F636F6E66  # "autoconf"
-_SIGHTING_COLUMNS = ("seen_at", "domain", "mailbox", "client", "endpoint", "ip", "user_agent")
-_SELECT_SIGHTINGS = "SELECT " + ", ".join(_SIGHTING_COLUMNS) + " FROM sightings"  # noqa: S608
+_SELECT_SIGHTINGS = "SELECT " + ", ".join(SIGHTING_COLUMNS) + " FROM sightings"  # noqa: S608
 _VERSION = "SELECT coalesce(max(version), 0) FROM schema_migrations"
 
 
@@ -90,19 +91,8 @@ class PostgresStore:
         try:
             await self.pool.copy_records_to_table(
                 "sightings",
-                columns=_SIGHTING_COLUMNS,
-                records=[
-                    (
-                        r.seen_at,
-                        r.domain,
-                        r.mailbox,
-                        r.client.value,
-                        r.endpoint.value,
-                        r.ip,
-                        r.user_agent,
-                    )
-                    for r in rows
-                ],
+                columns=SIGHTING_COLUMNS,
+                records=[sighting_row(r) for r in rows],
             )
         except (OSError, asyncpg.PostgresError) as exc:
             raise StoreError(f"Sightings could not be written: {exc}") from exc
@@ -119,8 +109,6 @@ class PostgresStore:
         elif domain is not None:
             query += " WHERE domain = $1"
             args.append(domain)
-        query += f" ORDER BY seen_at DESC, id DESC LIMIT ${len(args) + 1}"
+        query += f" ORDER BY last_seen DESC, id DESC LIMIT ${len(args) + 1}"
         rows = await self.pool.fetch(query, *args, limit)
-        return [
-            Sighting(r[0], r[1], r[2], ClientKind(r[3]), Endpoint(r[4]), r[5], r[6]) for r in rows
-        ]
+        return [sighting_from_row(tuple(r)) for r in rows]

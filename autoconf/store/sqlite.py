@@ -10,12 +10,20 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from autoconf.errors import StoreError
-from autoconf.sightings import ClientKind, Endpoint, Sighting
+from autoconf.store.base import SIGHTING_COLUMNS, sighting_from_row, sighting_row
 from autoconf.store.migrate import migrations
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
+
+    from autoconf.sightings import Sighting
+
+_SELECT_SIGHTINGS = "SELECT " + ", ".join(SIGHTING_COLUMNS) + " FROM sightings"  # noqa: S608
+_INSERT_SIGHTING = (
+    f"INSERT INTO sightings ({', '.join(SIGHTING_COLUMNS)})"  # noqa: S608 - fixed column names
+    f" VALUES ({', '.join('?' * len(SIGHTING_COLUMNS))})"
+)
 
 
 class SQLiteStore:
@@ -89,20 +97,8 @@ class SQLiteStore:
         try:
             await self.db.execute("BEGIN")
             await self.db.executemany(
-                "INSERT INTO sightings (seen_at, domain, mailbox, client, endpoint, ip,"
-                " user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        r.seen_at,
-                        r.domain,
-                        r.mailbox,
-                        r.client.value,
-                        r.endpoint.value,
-                        r.ip,
-                        r.user_agent,
-                    )
-                    for r in rows
-                ],
+                _INSERT_SIGHTING,
+                [sighting_row(r) for r in rows],
             )
             await self.db.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -114,7 +110,7 @@ class SQLiteStore:
         self, mailbox: str | None = None, domain: str | None = None, limit: int = 100
     ) -> list[Sighting]:
         """Newest first; by mailbox, else by domain, else all."""
-        query = "SELECT seen_at, domain, mailbox, client, endpoint, ip, user_agent FROM sightings"
+        query = _SELECT_SIGHTINGS
         args: tuple[object, ...] = ()
         if mailbox is not None:
             query += " WHERE mailbox = ?"
@@ -122,9 +118,7 @@ class SQLiteStore:
         elif domain is not None:
             query += " WHERE domain = ?"
             args = (domain,)
-        query += " ORDER BY seen_at DESC, id DESC LIMIT ?"
+        query += " ORDER BY last_seen DESC, id DESC LIMIT ?"
         async with self.db.execute(query, (*args, limit)) as cur:
             rows = await cur.fetchall()
-        return [
-            Sighting(r[0], r[1], r[2], ClientKind(r[3]), Endpoint(r[4]), r[5], r[6]) for r in rows
-        ]
+        return [sighting_from_row(tuple(r)) for r in rows]

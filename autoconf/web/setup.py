@@ -12,7 +12,7 @@ from autoconf.catalog.account import Account
 from autoconf.catalog.address import Address, normalize_domain
 from autoconf.errors import BadAddress, BadRequest, NotHosted, PayloadTooLarge
 from autoconf.formats import autodiscover, mobileconfig, mozilla
-from autoconf.sightings import MAX_USER_AGENT, Endpoint, Sighting, classify
+from autoconf.sightings import MAX_USER_AGENT, Endpoint, classify
 from autoconf.web.keys import CATALOG, CLIENT, SETTINGS, SIGHTINGS, SIGNER, param
 
 MAX_BODY = 64 * 1024
@@ -25,17 +25,15 @@ def _record(request: web.Request, endpoint: Endpoint, account: Account) -> None:
     agent = request.headers.get("User-Agent", "")[:MAX_USER_AGENT]
     client = classify(agent, endpoint)
     request[CLIENT] = client.value
-    mailbox = account.mailbox
+    address = account.address
     request.app[SIGHTINGS].add(
-        Sighting(
-            seen_at=time.time(),
-            domain=account.domain,
-            mailbox=None if mailbox is None else str(mailbox),
-            client=client,
-            endpoint=endpoint,
-            ip=request.remote or "",
-            user_agent=agent,
-        )
+        account.domain,
+        None if address is None else f"{address.local}@{account.mail_domain}",
+        client,
+        endpoint,
+        request.remote or "",
+        agent,
+        time.time(),
     )
 
 
