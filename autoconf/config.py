@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         default="auto", description="json, console, or auto (console on a terminal)"
     )
     access_log: bool = Field(default=True, description="one log line per HTTP request")
+    event_loop: Literal["auto", "uvloop", "asyncio"] = Field(
+        default="auto", description="uvloop when installed (auto), or force one"
+    )
     sightings_buffer: int = Field(
         default=10_000, ge=1, description="sightings held in memory before new ones are dropped"
     )

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
 import logging
+import os
 import sys
+import time
+from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii as _js
 from typing import Any, TextIO
 
 import structlog
@@ -15,6 +22,7 @@ _LEVELS = {
     "error": logging.ERROR,
 }
 _CONTROL = {i: f"\\x{i:02x}" for i in (*range(32), 127)}
+_state: dict[str, Any] = {"access_stream": None}
 
 
 def _escape_controls(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -34,6 +42,7 @@ def configure(
     """
     out = stream or sys.stderr
     console = fmt == "console" or (fmt == "auto" and out.isatty())
+    _state["access_stream"] = None if console or _LEVELS[level] > logging.INFO else out
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -49,3 +58,82 @@ def configure(
         logger_factory=structlog.WriteLoggerFactory(file=out),
         cache_logger_on_first_use=cache,
     )
+
+
+def access_stream() -> TextIO | None:
+    """Where JSON access lines go, if configure() chose JSON at info level; else None."""
+    stream: TextIO | None = _state["access_stream"]
+    return stream
+
+
+class AccessLog:
+    """The per-request log line, written in batches (every ``interval`` s or ``batch`` lines).
+
+    JSON like every other line, but built without structlog's processor chain: one
+    structlog line with a flush cost about 20 us, a fifth of a request; this costs a few.
+    Values are JSON-escaped, so a request can never forge a line.
+    """
+
+    def __init__(self, stream: TextIO, *, interval: float = 0.1, batch: int = 256) -> None:
+        self._stream = stream
+        self._interval = interval
+        self._batch = batch
+        self._lines: list[str] = []
+        self._ms = -1
+        self._stamp = ""
+        self._prefix = os.urandom(3).hex() + "-"
+        self._ids = itertools.count(1)
+        self._task: asyncio.Task[None] | None = None
+
+    def request(  # noqa: PLR0917 - the canonical request line's fields
+        self, method: str, path: str, status: int, ms: float, endpoint: str, client: str,
+        peer: str,
+    ) -> None:  # fmt: skip
+        """Queue the canonical line of one request."""
+        now = time.time()
+        millis = int(now * 1000)
+        if millis != self._ms:
+            self._ms = millis
+            self._stamp = (
+                datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+            )
+        self._lines.append(
+            f'{{"method": {_js(method)}, "path": {_js(path)}, "status": {status}, '
+            f'"ms": {ms:.3f}, "endpoint": {_js(endpoint)}, "client": {_js(client)}, '
+            f'"peer": {_js(peer)}, "request_id": "{self._prefix}{next(self._ids):x}", '
+            f'"event": "http.request", "level": "info", "timestamp": "{self._stamp}"}}\n'
+        )
+        if len(self._lines) >= self._batch:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is queued."""
+        if self._lines:
+            text = "".join(self._lines)
+            self._lines.clear()
+            self._stream.write(text)
+            self._stream.flush()
+
+    def start(self) -> None:
+        """Flush periodically until stop()."""
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="access-log")
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            self.flush()
+
+    async def stop(self) -> None:
+        """Stop the periodic flush and write the rest."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self.flush()
+
+
+def reset() -> None:
+    """Back to structlog's defaults (tests that configured logging undo it with this)."""
+    structlog.reset_defaults()
+    _state["access_stream"] = None

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from autoconf.catalog.account import Account
 from autoconf.catalog.address import Address, normalize_domain
-from autoconf.catalog.model import CatalogModel, Provider
+from autoconf.catalog.model import CatalogModel
 from autoconf.errors import BadAddress, CatalogError, NotHosted
 
 if TYPE_CHECKING:
@@ -20,52 +20,49 @@ DEMO_NAME = "<demo>"
 
 
 class Catalog:
-    """A validated catalog with its domain index; immutable once built."""
+    """A validated catalog with its domain index; immutable once built.
 
-    __slots__ = ("_aliases", "_hosted", "model", "source")
+    The index maps every hosted and alias domain to its finished, address-less Account, so
+    a lookup is one dictionary access and builds nothing.
+    """
+
+    __slots__ = ("_index", "model", "source")
 
     def __init__(self, model: CatalogModel, source: str) -> None:
         self.model = model
         self.source = source
-        self._hosted: dict[str, Provider] = {}
+        self._index: dict[str, Account] = {}
         for provider in model.providers:
             for domain in provider.domains:
-                self._hosted[domain] = provider
-        self._aliases = dict(model.aliases)
+                self._index[domain] = Account(provider, domain, domain)
+        for alias, target in model.aliases.items():
+            self._index[alias] = Account(self._index[target].provider, alias, target)
 
     @property
     def domain_count(self) -> int:
         """Hosted plus alias domains."""
-        return len(self._hosted) + len(self._aliases)
+        return len(self._index)
 
     def domains(self) -> list[str]:
         """Every hosted domain, then every alias domain."""
-        return [*self._hosted, *self._aliases]
+        return list(self._index)
 
     def account_for_domain(self, domain: str) -> Account:
         """The account for a domain as a client wrote it; NotHosted if nobody serves it.
 
         Raises BadAddress if ``domain`` cannot be a domain name.
         """
-        name = normalize_domain(domain)
-        provider = self._hosted.get(name)
-        if provider is not None:
-            return Account(provider, name, name)
-        target = self._aliases.get(name)
-        if target is not None:
-            return Account(self._hosted[target], name, target)
-        raise NotHosted
+        account = self._index.get(normalize_domain(domain))
+        if account is None:
+            raise NotHosted
+        return account
 
     def account_for(self, address: Address) -> Account:
         """The account for a parsed address; NotHosted if its domain is not served."""
-        domain = address.domain  # already normalised by Address.parse
-        provider = self._hosted.get(domain)
-        if provider is not None:
-            return Account(provider, domain, domain, address)
-        target = self._aliases.get(domain)
-        if target is not None:
-            return Account(self._hosted[target], domain, target, address)
-        raise NotHosted
+        account = self._index.get(address.domain)  # already normalised by Address.parse
+        if account is None:
+            raise NotHosted
+        return Account(account.provider, account.domain, account.mail_domain, address)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

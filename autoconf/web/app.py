@@ -9,13 +9,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from autoconf import logs
 from autoconf.errors import ConfigError
 from autoconf.formats.mobileconfig import Signer
+from autoconf.logs import AccessLog
 from autoconf.sightings import SightingBuffer
 from autoconf.store import make_store
 from autoconf.web.keys import CATALOG, METRICS, SETTINGS, SIGHTINGS, SIGNER, STORE
 from autoconf.web.metrics import Metrics
-from autoconf.web.middleware import observe
+from autoconf.web.middleware import make_observe
 from autoconf.web.routes import add_routes
 from autoconf.web.setup import MAX_BODY
 
@@ -52,8 +54,13 @@ def make_app(
     settings: Settings, catalog: LiveCatalog, store: Store | None = None
 ) -> web.Application:
     """The service; the store comes from the settings unless one is given."""
-    app = web.Application(middlewares=[observe], client_max_size=MAX_BODY)
     metrics = Metrics()
+    stream = logs.access_stream() if settings.access_log else None
+    access = AccessLog(stream) if stream is not None else None
+    app = web.Application(
+        middlewares=[make_observe(metrics, access, log_requests=settings.access_log)],
+        client_max_size=MAX_BODY,
+    )
     metrics.catalog_domains.set(catalog.current.domain_count)
     the_store: Store = store if store is not None else make_store(settings)
     app[SETTINGS] = settings
@@ -70,18 +77,22 @@ def make_app(
         on_flush=metrics.sightings_written.inc,
     )
     add_routes(app)
-    app.cleanup_ctx.append(_lifecycle)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        store = app[STORE]
+        await store.open()
+        buffer = app[SIGHTINGS]
+        buffer.start()
+        if access is not None:
+            access.start()
+        yield
+        await buffer.stop()
+        await store.close()
+        if access is not None:
+            await access.stop()
+
+    app.cleanup_ctx.append(lifecycle)
     return app
-
-
-async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
-    store = app[STORE]
-    await store.open()
-    buffer = app[SIGHTINGS]
-    buffer.start()
-    yield
-    await buffer.stop()
-    await store.close()
 
 
 def reload_catalog(app: web.Application) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from typing import TYPE_CHECKING
 
@@ -11,11 +10,14 @@ from aiohttp import web
 from yarl import URL
 
 from autoconf.errors import AutoconfError
-from autoconf.web.keys import CLIENT, ENDPOINT, METRICS, PARAMS, SETTINGS
+from autoconf.web.keys import CLIENT, ENDPOINT, PARAMS
 from autoconf.web.routes import CASELESS_PREFIXES
 
 if TYPE_CHECKING:
-    from aiohttp.typedefs import Handler
+    from aiohttp.typedefs import Handler, Middleware
+
+    from autoconf.logs import AccessLog
+    from autoconf.web.metrics import Metrics
 
 log = structlog.get_logger("autoconf.http")
 _MESSAGES = {
@@ -67,27 +69,37 @@ async def _dispatch(request: web.Request, handler: Handler) -> web.StreamRespons
         return error_response(500, "internal", "Something went wrong inside the service.")
 
 
-@web.middleware
-async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Dispatch, then count the request and write one canonical log line."""
-    start = time.perf_counter()
-    response = await _dispatch(request, handler)
-    elapsed = time.perf_counter() - start
-    route = request.match_info.route
-    endpoint = request.get(ENDPOINT) or route.name or "unmatched"
-    client = request.get(CLIENT, "none")
-    status = response.status
-    request.app[METRICS].observe(endpoint, client, status, elapsed)
-    if request.app[SETTINGS].access_log:
-        log.info(
-            "http.request",
-            method=request.method,
-            path=request.path,
-            status=status,
-            ms=round(elapsed * 1000, 3),
-            endpoint=endpoint,
-            client=client,
-            peer=request.remote,
-            request_id=secrets.token_hex(6),
-        )
-    return response
+def make_observe(metrics: Metrics, access: AccessLog | None, *, log_requests: bool) -> Middleware:
+    """The middleware: dispatch, then count the request and write its canonical log line.
+
+    Built as a closure so the request path reads no application keys.
+    """
+    observe_stats = metrics.requests.observe
+    write = access.request if access is not None else None
+
+    @web.middleware
+    async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+        start = time.perf_counter()
+        response = await _dispatch(request, handler)
+        elapsed = time.perf_counter() - start
+        endpoint = request.get(ENDPOINT) or request.match_info.route.name or "unmatched"
+        client = request.get(CLIENT, "none")
+        status = response.status
+        observe_stats(endpoint, client, status, elapsed)
+        if write is not None:
+            write(request.method, request.path, status, elapsed * 1000, endpoint, client,
+                  request.remote or "")  # fmt: skip
+        elif log_requests:
+            log.info(
+                "http.request",
+                method=request.method,
+                path=request.path,
+                status=status,
+                ms=round(elapsed * 1000, 3),
+                endpoint=endpoint,
+                client=client,
+                peer=request.remote,
+            )
+        return response
+
+    return observe

@@ -62,8 +62,10 @@ def _host_domain(request: web.Request) -> str:
 
 def _mozilla_response(request: web.Request, endpoint: Endpoint, account: Account) -> web.Response:
     live = request.app[CATALOG]
-    plain = Account(account.provider, account.domain, account.mail_domain)
-    body = live.cached(("mozilla", account.domain), lambda: mozilla.render(plain))
+    body = live.cached(
+        ("mozilla", account.domain),
+        lambda: mozilla.render(Account(account.provider, account.domain, account.mail_domain)),
+    )
     _record(request, endpoint, account)
     return web.Response(body=body, content_type=_XML, charset="utf-8")
 
