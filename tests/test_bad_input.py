@@ -201,3 +201,12 @@ async def test_odd_requests_never_500(service, method, path):
     assert 400 <= resp.status < 500
     data = await resp.json()
     assert data.get("message") or data.get("ErrorMessage")
+
+
+async def test_wrong_method_is_405_with_allow(service):
+    """A known path with the wrong method says 405 and which methods it takes."""
+    client = await service()
+    resp = await client.delete("/Mail/Config-v1.1.xml")
+    assert resp.status == 405
+    assert set(resp.headers["Allow"].split(",")) == {"GET", "HEAD"}
+    assert (await resp.json())["error"] == "method_not_allowed"

@@ -17,7 +17,7 @@ from autoconf.sightings import SightingBuffer
 from autoconf.store import make_store
 from autoconf.web.keys import CATALOG, METRICS, SETTINGS, SIGHTINGS, SIGNER, STORE
 from autoconf.web.metrics import Metrics
-from autoconf.web.middleware import make_observe
+from autoconf.web.observe import Observer
 from autoconf.web.routes import add_routes
 from autoconf.web.setup import MAX_BODY
 
@@ -57,10 +57,7 @@ def make_app(
     metrics = Metrics()
     stream = logs.access_stream() if settings.access_log else None
     access = AccessLog(stream) if stream is not None else None
-    app = web.Application(
-        middlewares=[make_observe(metrics, access, log_requests=settings.access_log)],
-        client_max_size=MAX_BODY,
-    )
+    app = web.Application(client_max_size=MAX_BODY)
     metrics.catalog_domains.set(catalog.current.domain_count)
     the_store: Store = store if store is not None else make_store(settings)
     app[SETTINGS] = settings
@@ -76,7 +73,7 @@ def make_app(
         on_drop=metrics.sightings_dropped.inc,
         on_flush=metrics.sightings_written.inc,
     )
-    add_routes(app)
+    add_routes(app, Observer(metrics, access, log_requests=settings.access_log))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = app[STORE]

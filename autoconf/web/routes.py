@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from autoconf.web import health, pages, setup
+from autoconf.web.observe import UNMATCHED, Observer, make_fallback
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -35,10 +36,15 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
 CASELESS_PREFIXES = ("/autodiscover/", "/mail/", "/.well-known/", "/apple/", "/v1.1/")
 
 
-def add_routes(app: web.Application) -> None:
-    """Register the table on the application's router."""
+def add_routes(app: web.Application, observer: Observer) -> None:
+    """Register the table, each handler in the observer's frame, then the fallback route."""
+    raw: dict[str, Handler] = {}
     for method, path, handler, name in ROUTES:
+        raw[name] = handler
+        wrapped = observer.wrap(handler, name)
         if method == "GET":  # HEAD too: link checkers and proxies probe with it
-            app.router.add_get(path, handler, name=name, allow_head=True)
+            app.router.add_get(path, wrapped, name=name, allow_head=True)
         else:
-            app.router.add_route(method, path, handler, name=name)
+            app.router.add_route(method, path, wrapped, name=name)
+    fallback = observer.wrap(make_fallback(raw, CASELESS_PREFIXES), UNMATCHED)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", fallback, name=UNMATCHED)
