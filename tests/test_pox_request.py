@@ -8,6 +8,7 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 import pytest
 
+from autoconf.formats import pox_request
 from autoconf.formats.pox_request import (
     NS_MOBILESYNC_REQUEST,
     NS_MOBILESYNC_RESPONSE,
@@ -17,6 +18,7 @@ from autoconf.formats.pox_request import (
     Request,
     http_form,
     parse_request,
+    parse_with_expat,
 )
 from tests.conftest import pox
 from tests.test_bad_input import BILLION_LAUGHS, EXTERNAL_ENTITY, TWO_REQUESTS
@@ -119,6 +121,26 @@ CORPUS = [
     f'<Autodiscover xmlns="{NS}"/>'.encode(),
     pox(""),
     pox("é@example.com"),
+    b"<?xml version='1.0' encoding='UTF-8'?>" + pox("q@example.com").split(b"?>", 1)[1],
+    b"<?xml version='1.0'?>\r\n" + pox("r@example.com").split(b"?>", 1)[1],
+    pox("s@example.com").replace(b"<Request>", b"<Request >"),
+    pox("t@example.com").replace(b"  <Request>", b"\t<Request>\r\n"),
+    pox("u@example.com").split(b"?>", 1)[1],
+    pox("tab\there@example.com"),
+    pox("x]]>y@example.com"),
+    pox("v@example.com").replace(b"</EMailAddress>", b"</EMailAddress><Extra/>"),
+    pox("w@example.com", ""),
+    pox("w@example.com", "  "),
+    pox("  spaced@example.com  "),
+    f'<Autodiscover xmlns="{NS}"><Request><EMailAddress>a@b.c</EMailAddress></Request>'
+    "</Autodiscover>trailing".encode(),
+    f'<Autodiscover xmlns="{NS}"><Request><EMailAddress>a@b.c</EMailAddress></Request>'
+    "</Autodiscover><!-- after -->".encode(),
+    f"<Autodiscover xmlns='{NS}'><Request><EMailAddress>a@b.c</EMailAddress></Request>"
+    "</Autodiscover>".encode(),
+    f'<Autodiscover xmlns="{NS}"><Request><AcceptableResponseSchema>{NS_MOBILESYNC_RESPONSE}'
+    "</AcceptableResponseSchema><EMailAddress>a@b.c</EMailAddress></Request>"
+    "</Autodiscover>".encode(),
 ]
 
 
@@ -126,3 +148,30 @@ CORPUS = [
 def test_agrees_with_defusedxml(body):
     """Accepted documents give the same address and schema; refused ones the same reason."""
     assert ours(body) == oracle(body)
+
+
+@pytest.mark.parametrize("body", CORPUS)
+def test_fast_path_agrees_with_expat(body):
+    """Whatever the canonical pattern accepts, the full reader reads the same way."""
+    fast = pox_request._CANONICAL.match(body)
+    if fast is not None and fast.group(4).strip():
+        assert parse_request(body) == parse_with_expat(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pox("alice@example.com"),
+        pox("alice@example.com").replace(b"http://", b"https://"),
+        pox("alice@example.com", NS_MOBILESYNC_RESPONSE),
+        pox("alice@example.com").split(b"?>", 1)[1].replace(b"\n", b""),
+    ],
+)
+def test_clients_requests_take_the_fast_path(body, monkeypatch):
+    """Requests as Outlook and Thunderbird send them never reach the slower reader."""
+
+    def refuse(_body: bytes) -> Request:
+        raise AssertionError("took the expat path")
+
+    monkeypatch.setattr(pox_request, "parse_with_expat", refuse)
+    assert parse_request(body).email == "alice@example.com"

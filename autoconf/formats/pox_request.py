@@ -1,13 +1,17 @@
-"""The Autodiscover POX request: a hardened, single-pass expat reader (hot path of every POST).
+"""The Autodiscover POX request, read on the hot path of every POST.
 
-Entity expansion and external entities are off exactly as defusedxml switches them off: any
-DOCTYPE, entity declaration or external reference stops the parse with defusedxml's own
-exceptions. The reader keeps only what the answer needs, so it builds no element tree; a
-test compares it with a defusedxml ElementTree reader on hostile and odd documents.
+The request as Outlook and Thunderbird send it is matched by one strict pattern that only
+accepts plain text between the expected tags (no markup, entity or control character), so
+what it accepts is well-formed and declares nothing. Every other document goes to a
+hardened single-pass expat reader: entity expansion and external entities are off exactly
+as defusedxml switches them off (any DOCTYPE, entity declaration or external reference stops
+the parse with defusedxml's own exceptions), and it keeps only what the answer needs.
+Tests compare both with a defusedxml ElementTree reader on hostile and odd documents.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from xml.parsers import expat
 
@@ -104,8 +108,56 @@ class _Reader:
             self.text.append(text)
 
 
+_WS = rb"[ \t\r\n]*"
+_TEXT = rb"([^<&>\x00-\x1f\x7f-\xff]*)"  # plain ASCII text: no markup, entity or control
+# The request exactly as Outlook and Thunderbird send it. A document this matches is
+# well-formed, declares nothing and references no entity; anything else goes to expat.
+_CANONICAL = re.compile(
+    _WS
+    + rb"(?:<\?xml[ \t\r\n]+version=([\"'])1\.0\1(?:[ \t\r\n]+encoding=([\"'])(?i:utf-8)\2)?"
+    + _WS
+    + rb"\?>)?"
+    + _WS
+    + rb"<Autodiscover[ \t\r\n]+xmlns=\"(https?://schemas\.microsoft\.com/exchange/autodiscover/"
+    + rb"(?:outlook|mobilesync)/requestschema/2006)\""
+    + _WS
+    + rb">"
+    + _WS
+    + rb"<Request>"
+    + _WS
+    + rb"<EMailAddress>"
+    + _TEXT
+    + rb"</EMailAddress>"
+    + _WS
+    + rb"(?:<AcceptableResponseSchema>"
+    + _TEXT
+    + rb"</AcceptableResponseSchema>"
+    + _WS
+    + rb")?</Request>"
+    + _WS
+    + rb"</Autodiscover>"
+    + _WS
+    + rb"\Z"
+)
+
+
 def parse_request(body: bytes) -> Request:
     """Parse a POX request body; raise InvalidRequest with a sentence when it is unusable."""
+    match = _CANONICAL.match(body)
+    if match is not None:
+        namespace = http_form(match.group(3).decode())
+        email = match.group(4).decode().strip()
+        if email:
+            schema = (match.group(5) or b"").decode().strip()
+            default = (
+                NS_OUTLOOK_RESPONSE if namespace == NS_OUTLOOK_REQUEST else NS_MOBILESYNC_RESPONSE
+            )
+            return Request(email=email, response_schema=http_form(schema or default))
+    return parse_with_expat(body)
+
+
+def parse_with_expat(body: bytes) -> Request:
+    """The full reader, for every document the canonical pattern does not match."""
     if not body.strip():
         raise InvalidRequest("The request has no body; POST an Autodiscover request document.")
     if not body.isascii():
