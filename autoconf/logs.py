@@ -84,6 +84,15 @@ class AccessLog:
         self._prefix = os.urandom(3).hex() + "-"
         self._ids = itertools.count(1)
         self._task: asyncio.Task[None] | None = None
+        self._quoted: dict[str, str] = {}  # paths, peers, names repeat: escape each once
+
+    def _q(self, value: str) -> str:
+        quoted = self._quoted.get(value)
+        if quoted is None:
+            if len(self._quoted) >= 4096:  # noqa: PLR2004 - bounded, then start afresh
+                self._quoted.clear()
+            quoted = self._quoted[value] = _js(value)
+        return quoted
 
     def request(  # noqa: PLR0917 - the canonical request line's fields
         self, method: str, path: str, status: int, ms: float, endpoint: str, client: str,
@@ -97,10 +106,11 @@ class AccessLog:
             self._stamp = (
                 datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
             )
+        q = self._q
         self._lines.append(
-            f'{{"method": {_js(method)}, "path": {_js(path)}, "status": {status}, '
-            f'"ms": {ms:.3f}, "endpoint": {_js(endpoint)}, "client": {_js(client)}, '
-            f'"peer": {_js(peer)}, "request_id": "{self._prefix}{next(self._ids):x}", '
+            f'{{"method": {q(method)}, "path": {q(path)}, "status": {status}, '
+            f'"ms": {ms:.3f}, "endpoint": {q(endpoint)}, "client": {q(client)}, '
+            f'"peer": {q(peer)}, "request_id": "{self._prefix}{next(self._ids):x}", '
             f'"event": "http.request", "level": "info", "timestamp": "{self._stamp}"}}\n'
         )
         if len(self._lines) >= self._batch:

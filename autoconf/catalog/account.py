@@ -71,6 +71,8 @@ class Account:
 
 def expand(template: str, mailbox: Address) -> str:
     """Fill %EMAILADDRESS%, %EMAILLOCALPART% and %EMAILDOMAIN% for a mailbox."""
+    if template == "%EMAILADDRESS%":
+        return f"{mailbox.local}@{mailbox.domain}"
     return (
         template.replace("%EMAILADDRESS%", str(mailbox))
         .replace("%EMAILLOCALPART%", mailbox.local)

@@ -14,7 +14,7 @@ MAX_LOCAL = 64
 MAX_DOMAIN = 253
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_FORBIDDEN_LOCAL = frozenset('<>()[]\\,;:@" ')
+_BAD_LOCAL = re.compile(r'[<>()\[\]\\,;:@"\s]')  # specials RFC 5322 allows only quoted
 
 
 def _has_control(text: str) -> bool:
@@ -88,9 +88,9 @@ class Address:
         local, sep, domain = text.rpartition("@")
         if not sep or not local:
             raise BadAddress("The e-mail address needs a local part, an @ and a domain.")
-        if len(local.encode()) > MAX_LOCAL:
+        if len(local) > MAX_LOCAL or (not local.isascii() and len(local.encode()) > MAX_LOCAL):
             raise BadAddress(f"The part before the @ is longer than {MAX_LOCAL} bytes.")
-        if any(ch in _FORBIDDEN_LOCAL or ch.isspace() for ch in local):
+        if _BAD_LOCAL.search(local):
             raise BadAddress(
                 "The part before the @ contains a space or one of the characters < > ( ) [ ] "
                 '\\ , ; : @ ".'

@@ -109,6 +109,7 @@ class SettingsTemplate:
 
     parts: tuple[bytes, ...]
     slots: tuple[str, ...]  # the username template of each gap, in document order
+    distinct: tuple[str, ...]  # each template once, so a request expands each only once
 
     @classmethod
     def compile(cls, provider: Provider) -> SettingsTemplate:
@@ -129,11 +130,14 @@ class SettingsTemplate:
         domain = provider.domains[0]
         body = render_settings(Account(parked, domain, domain))
         parts = tuple(body.split(marker.encode()))
-        return cls(parts, slots)
+        return cls(parts, slots, tuple(dict.fromkeys(slots)))
 
     def fill(self, mailbox: Address) -> bytes:
         """The settings document for one mailbox."""
-        values = {slot: escape(expand(slot, mailbox)).encode() for slot in set(self.slots)}
+        if len(self.distinct) == 1:  # the usual case: one login name everywhere
+            value = escape(expand(self.distinct[0], mailbox)).encode()
+            return value.join(self.parts)
+        values = {slot: escape(expand(slot, mailbox)).encode() for slot in self.distinct}
         out = [self.parts[0]]
         for slot, part in zip(self.slots, self.parts[1:], strict=True):
             out += (values[slot], part)

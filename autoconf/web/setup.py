@@ -16,7 +16,7 @@ from autoconf.sightings import MAX_USER_AGENT, Endpoint, classify
 from autoconf.web.keys import CATALOG, CLIENT, SETTINGS, SIGHTINGS, SIGNER, param
 
 MAX_BODY = 64 * 1024
-_XML = "text/xml"
+_XML_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
 _JSON_PROTOCOLS = {"autodiscoverv1": "AutodiscoverV1", "activesync": "ActiveSync"}
 
 
@@ -67,7 +67,7 @@ def _mozilla_response(request: web.Request, endpoint: Endpoint, account: Account
         lambda: mozilla.render(Account(account.provider, account.domain, account.mail_domain)),
     )
     _record(request, endpoint, account)
-    return web.Response(body=body, content_type=_XML, charset="utf-8")
+    return web.Response(body=body, headers=_XML_HEADERS)
 
 
 async def autoconfig(request: web.Request) -> web.Response:
@@ -96,7 +96,7 @@ def _ms_error(request: web.Request, code: autodiscover.ErrorCode, message: str) 
         server_id=request.app[SETTINGS].server_id,
     )
     # Exchange sends error documents with HTTP 200 so that clients read them.
-    return web.Response(body=body, content_type=_XML, charset="utf-8")
+    return web.Response(body=body, headers=_XML_HEADERS)
 
 
 async def _read_body(request: web.Request) -> bytes:
@@ -149,7 +149,7 @@ async def autodiscover_pox(request: web.Request) -> web.Response:
             "The requested response schema is not available; this service answers the "
             "Outlook 2006a and mobilesync schemas.",
         )
-    return web.Response(body=body, content_type=_XML, charset="utf-8")
+    return web.Response(body=body, headers=_XML_HEADERS)
 
 
 def _query(request: web.Request, name: str) -> str:
