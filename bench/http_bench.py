@@ -269,7 +269,7 @@ def start_nginx(procs: Processes, tmp: Path, get_body: bytes, post_body: bytes) 
 
 
 def start_bare(
-    procs: Processes, tmp: Path, get_body: bytes, post_body: bytes, uvloop: bool, name: str
+    procs: Processes, tmp: Path, get_body: bytes, post_body: bytes, *, uvloop: bool, name: str
 ) -> Target:
     """bench/bare_server.py in its own process with the project's Python.
 
@@ -729,9 +729,11 @@ def main(argv: list[str] | None = None) -> int:
             targets.append(start_nginx(procs, tmp, get_body, post_body))
         except BenchError as exc:
             missing["nginx"] = str(exc)
-        targets.append(start_bare(procs, tmp, get_body, post_body, HAVE_UVLOOP, "bare"))
+        targets.append(start_bare(procs, tmp, get_body, post_body, uvloop=HAVE_UVLOOP, name="bare"))
         if args.asyncio_bare and HAVE_UVLOOP:
-            targets.append(start_bare(procs, tmp, get_body, post_body, False, "bare-asyncio"))
+            targets.append(
+                start_bare(procs, tmp, get_body, post_body, uvloop=False, name="bare-asyncio")
+            )
         if args.no_automx2:
             missing["automx2"] = "skipped (--no-automx2)"
         else:
