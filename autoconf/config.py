@@ -7,8 +7,9 @@ import tomllib
 import zlib
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from autoconf.errors import ConfigError
@@ -60,6 +61,24 @@ class Settings(BaseSettings):
     mobileconfig_chain: Path | None = Field(
         default=None, description="PEM intermediates sent inside each signed profile"
     )
+    default_domain: str | None = Field(
+        default=None, description="domain added to Dovecot user names without @"
+    )
+    log_timezone: str = Field(
+        default="UTC", description="time zone of Dovecot's log timestamps (e.g. Europe/Zurich)"
+    )
+    events_secret: str | None = Field(
+        default=None,
+        min_length=16,
+        description="shared secret Dovecot's event export sends (?secret= or X-Autoconf-Secret)",
+    )
+    api_tokens: tuple[str, ...] = Field(
+        default=(),
+        description="SHA-256 hex digests of API bearer tokens (autoconf token prints one)",
+    )
+    retention_days: float = Field(
+        default=90, gt=0, description="sessions, mail events, sightings and addresses kept"
+    )
     server_id: int = Field(
         default_factory=_default_server_id,
         ge=0,
@@ -76,6 +95,30 @@ class Settings(BaseSettings):
             msg = "mobileconfig_chain needs mobileconfig_cert and mobileconfig_key"
             raise ValueError(msg)
         return self
+
+    @field_validator("log_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            msg = f"unknown time zone {value!r} (use a name like Europe/Zurich)"
+            raise ValueError(msg) from exc
+        return value
+
+    @field_validator("api_tokens")
+    @classmethod
+    def _digests(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for digest in value:
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):  # noqa: PLR2004
+                msg = "api_tokens holds SHA-256 hex digests ('autoconf token' makes one)"
+                raise ValueError(msg)
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The log time zone."""
+        return ZoneInfo(self.log_timezone)
 
     @property
     def sqlite_path(self) -> Path:

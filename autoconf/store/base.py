@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from autoconf.events.sessions import MAIL_COLUMNS, SESSION_COLUMNS, MailRecord, Session
 from autoconf.sightings import ClientKind, Endpoint, Sighting
 
 if TYPE_CHECKING:
@@ -35,6 +37,30 @@ class Store(Protocol):
         """Sightings of a mailbox (or of a domain), newest first."""
         ...
 
+    async def apply(
+        self,
+        sessions: Sequence[Session],
+        mail: Sequence[MailRecord],
+        checkpoint: Checkpoint | None = None,
+    ) -> None:
+        """Merge session patches, add mail records and move the checkpoint: one transaction."""
+
+    async def checkpoint(self, source: str) -> Checkpoint | None:
+        """Where ``source`` was read up to, if it was read before."""
+        ...
+
+    async def sessions(self, mailbox: str, since: float = 0.0, limit: int = 1000) -> list[Session]:
+        """A mailbox's sessions that started (or ended) after ``since``, newest first."""
+        ...
+
+    async def mail_events(self, mailbox: str, limit: int = 1000) -> list[MailRecord]:
+        """A mailbox's message events, newest first."""
+        ...
+
+    async def purge(self, before: float) -> int:
+        """Delete sessions, mail events and sightings older than ``before``; rows removed."""
+        ...
+
 
 SIGHTING_COLUMNS = (
     "domain", "mailbox", "client", "endpoint", "ip", "user_agent", "first_seen", "last_seen",
@@ -51,3 +77,54 @@ def sighting_row(s: Sighting) -> tuple[object, ...]:
 def sighting_from_row(r: tuple[Any, ...]) -> Sighting:
     """A sighting from the values of SIGHTING_COLUMNS."""
     return Sighting(r[0], r[1], ClientKind(r[2]), Endpoint(r[3]), r[4], r[5], r[6], r[7], r[8])
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """How far a log file was read.
+
+    ``position`` is the byte after the last complete line whose data is in the store.
+    """
+
+    source: str
+    inode: int
+    position: int
+
+
+def session_upsert(placeholders: Sequence[str]) -> str:
+    """INSERT of a session patch that merges into an existing row (same SQL for both).
+
+    Known values of the patch win; the start is kept once known. Applying a patch twice
+    changes nothing.
+    """
+    columns = ", ".join(SESSION_COLUMNS)
+    merged = ", ".join(
+        f"{c} = coalesce(sessions.{c}, excluded.{c})"
+        if c == "started_at"
+        else f"{c} = coalesce(excluded.{c}, sessions.{c})"
+        for c in SESSION_COLUMNS
+        if c != "key"
+    )
+    return (
+        f"INSERT INTO sessions ({columns}) VALUES ({', '.join(placeholders)})"  # noqa: S608
+        f" ON CONFLICT (key) DO UPDATE SET {merged}"
+    )
+
+
+def session_row(s: Session) -> tuple[object, ...]:
+    """A session patch as the values of SESSION_COLUMNS."""
+    return tuple(getattr(s, c) for c in SESSION_COLUMNS)
+
+
+def session_from_row(r: Sequence[Any]) -> Session:
+    """A session from the values of SESSION_COLUMNS (SQLite gives booleans as 0/1)."""
+    values = dict(zip(SESSION_COLUMNS, r, strict=True))
+    for flag in ("tls", "uidl"):
+        if values[flag] is not None:
+            values[flag] = bool(values[flag])
+    return Session(**values)
+
+
+def mail_row(m: MailRecord) -> tuple[object, ...]:
+    """A mail record as the values of MAIL_COLUMNS."""
+    return tuple(getattr(m, c) for c in MAIL_COLUMNS)

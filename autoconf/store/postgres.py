@@ -8,18 +8,37 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from autoconf.errors import StoreError
-from autoconf.store.base import SIGHTING_COLUMNS, sighting_from_row, sighting_row
+from autoconf.events.sessions import MAIL_COLUMNS, SESSION_COLUMNS, MailRecord
+from autoconf.store.base import (
+    SIGHTING_COLUMNS,
+    Checkpoint,
+    mail_row,
+    session_from_row,
+    session_row,
+    session_upsert,
+    sighting_from_row,
+    sighting_row,
+)
 from autoconf.store.migrate import migrations
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from autoconf.events.sessions import Session
     from autoconf.sightings import Sighting
 
 # Any fixed number: instances starting together migrate one after the other.
 _MIGRATION_LOCK = 0x6175746F636F6E66  # "autoconf"
 _SELECT_SIGHTINGS = "SELECT " + ", ".join(SIGHTING_COLUMNS) + " FROM sightings"  # noqa: S608
 _VERSION = "SELECT coalesce(max(version), 0) FROM schema_migrations"
+_UPSERT_SESSION = session_upsert([f"${n}" for n in range(1, len(SESSION_COLUMNS) + 1)])
+_SELECT_SESSIONS = f"SELECT {', '.join(SESSION_COLUMNS)} FROM sessions"  # noqa: S608
+_SELECT_MAIL = f"SELECT {', '.join(MAIL_COLUMNS)} FROM mail_events"  # noqa: S608
+_SAVE_CHECKPOINT = (
+    "INSERT INTO checkpoints (source, inode, position, updated_at) VALUES ($1, $2, $3, $4)"
+    " ON CONFLICT (source) DO UPDATE SET inode = excluded.inode,"
+    " position = excluded.position, updated_at = excluded.updated_at"
+)
 
 
 class PostgresStore:
@@ -112,3 +131,67 @@ class PostgresStore:
         query += f" ORDER BY last_seen DESC, id DESC LIMIT ${len(args) + 1}"
         rows = await self.pool.fetch(query, *args, limit)
         return [sighting_from_row(tuple(r)) for r in rows]
+
+    async def apply(
+        self,
+        sessions: Sequence[Session],
+        mail: Sequence[MailRecord],
+        checkpoint: Checkpoint | None = None,
+    ) -> None:
+        """Merge session patches, add mail records and move the checkpoint: one transaction."""
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                if sessions:
+                    await conn.executemany(_UPSERT_SESSION, [session_row(s) for s in sessions])
+                if mail:
+                    await conn.copy_records_to_table(
+                        "mail_events", columns=MAIL_COLUMNS, records=[mail_row(m) for m in mail]
+                    )
+                if checkpoint is not None:
+                    await conn.execute(
+                        _SAVE_CHECKPOINT,
+                        checkpoint.source,
+                        checkpoint.inode,
+                        checkpoint.position,
+                        time.time(),
+                    )
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StoreError(f"Events could not be written: {exc}") from exc
+
+    async def checkpoint(self, source: str) -> Checkpoint | None:
+        """Where ``source`` was read up to, if it was read before."""
+        row = await self.pool.fetchrow(
+            "SELECT inode, position FROM checkpoints WHERE source = $1", source
+        )
+        return None if row is None else Checkpoint(source, int(row[0]), int(row[1]))
+
+    async def sessions(self, mailbox: str, since: float = 0.0, limit: int = 1000) -> list[Session]:
+        """A mailbox's sessions that started (or ended) after ``since``, newest first."""
+        rows = await self.pool.fetch(
+            _SELECT_SESSIONS + " WHERE mailbox = $1 AND coalesce(ended_at, started_at, 0) >= $2"
+            " ORDER BY coalesce(started_at, ended_at) DESC LIMIT $3",
+            mailbox,
+            since,
+            limit,
+        )
+        return [session_from_row(tuple(r)) for r in rows]
+
+    async def mail_events(self, mailbox: str, limit: int = 1000) -> list[MailRecord]:
+        """A mailbox's message events, newest first."""
+        rows = await self.pool.fetch(
+            _SELECT_MAIL + " WHERE mailbox = $1 ORDER BY at DESC, id DESC LIMIT $2", mailbox, limit
+        )
+        return [MailRecord(**dict(zip(MAIL_COLUMNS, r, strict=True))) for r in rows]
+
+    async def purge(self, before: float) -> int:
+        """Delete sessions, mail events and sightings older than ``before``; rows removed."""
+        removed = 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            for statement in (
+                "DELETE FROM sessions WHERE coalesce(ended_at, started_at, 0) < $1",
+                "DELETE FROM mail_events WHERE at < $1",
+                "DELETE FROM sightings WHERE last_seen < $1",
+            ):
+                status = await conn.execute(statement, before)
+                removed += int(status.rsplit(" ", 1)[-1])
+        return removed

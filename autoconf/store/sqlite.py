@@ -10,19 +10,43 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from autoconf.errors import StoreError
-from autoconf.store.base import SIGHTING_COLUMNS, sighting_from_row, sighting_row
+from autoconf.events.sessions import MAIL_COLUMNS, SESSION_COLUMNS, MailRecord
+from autoconf.store.base import (
+    SIGHTING_COLUMNS,
+    Checkpoint,
+    mail_row,
+    session_from_row,
+    session_row,
+    session_upsert,
+    sighting_from_row,
+    sighting_row,
+)
 from autoconf.store.migrate import migrations
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
+    from autoconf.events.sessions import Session
     from autoconf.sightings import Sighting
 
 _SELECT_SIGHTINGS = "SELECT " + ", ".join(SIGHTING_COLUMNS) + " FROM sightings"  # noqa: S608
 _INSERT_SIGHTING = (
     f"INSERT INTO sightings ({', '.join(SIGHTING_COLUMNS)})"  # noqa: S608 - fixed column names
     f" VALUES ({', '.join('?' * len(SIGHTING_COLUMNS))})"
+)
+
+_UPSERT_SESSION = session_upsert(["?"] * len(SESSION_COLUMNS))
+_SELECT_SESSIONS = f"SELECT {', '.join(SESSION_COLUMNS)} FROM sessions"  # noqa: S608
+_INSERT_MAIL = (
+    f"INSERT INTO mail_events ({', '.join(MAIL_COLUMNS)})"  # noqa: S608 - fixed column names
+    f" VALUES ({', '.join('?' * len(MAIL_COLUMNS))})"
+)
+_SELECT_MAIL = f"SELECT {', '.join(MAIL_COLUMNS)} FROM mail_events"  # noqa: S608
+_SAVE_CHECKPOINT = (
+    "INSERT INTO checkpoints (source, inode, position, updated_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (source) DO UPDATE SET inode = excluded.inode,"
+    " position = excluded.position, updated_at = excluded.updated_at"
 )
 
 
@@ -122,3 +146,70 @@ class SQLiteStore:
         async with self.db.execute(query, (*args, limit)) as cur:
             rows = await cur.fetchall()
         return [sighting_from_row(tuple(r)) for r in rows]
+
+    async def apply(
+        self,
+        sessions: Sequence[Session],
+        mail: Sequence[MailRecord],
+        checkpoint: Checkpoint | None = None,
+    ) -> None:
+        """Merge session patches, add mail records and move the checkpoint: one transaction."""
+        async with self._write:
+            try:
+                await self.db.execute("BEGIN")
+                if sessions:
+                    await self.db.executemany(_UPSERT_SESSION, [session_row(s) for s in sessions])
+                if mail:
+                    await self.db.executemany(_INSERT_MAIL, [mail_row(m) for m in mail])
+                if checkpoint is not None:
+                    await self.db.execute(
+                        _SAVE_CHECKPOINT,
+                        (checkpoint.source, checkpoint.inode, checkpoint.position, time.time()),
+                    )
+                await self.db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self.db.in_transaction:
+                    await self.db.execute("ROLLBACK")
+                raise StoreError(f"Events could not be written: {exc}") from exc
+
+    async def checkpoint(self, source: str) -> Checkpoint | None:
+        """Where ``source`` was read up to, if it was read before."""
+        async with self.db.execute(
+            "SELECT inode, position FROM checkpoints WHERE source = ?", (source,)
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else Checkpoint(source, int(row[0]), int(row[1]))
+
+    async def sessions(self, mailbox: str, since: float = 0.0, limit: int = 1000) -> list[Session]:
+        """A mailbox's sessions that started (or ended) after ``since``, newest first."""
+        async with self.db.execute(
+            _SELECT_SESSIONS + " WHERE mailbox = ? AND coalesce(ended_at, started_at, 0) >= ?"
+            " ORDER BY coalesce(started_at, ended_at) DESC LIMIT ?",
+            (mailbox, since, limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [session_from_row(tuple(r)) for r in rows]
+
+    async def mail_events(self, mailbox: str, limit: int = 1000) -> list[MailRecord]:
+        """A mailbox's message events, newest first."""
+        async with self.db.execute(
+            _SELECT_MAIL + " WHERE mailbox = ? ORDER BY at DESC, id DESC LIMIT ?", (mailbox, limit)
+        ) as cur:
+            rows = await cur.fetchall()
+        return [MailRecord(**dict(zip(MAIL_COLUMNS, r, strict=True))) for r in rows]
+
+    async def purge(self, before: float) -> int:
+        """Delete sessions, mail events and sightings older than ``before``; rows removed."""
+        statements = (
+            "DELETE FROM sessions WHERE coalesce(ended_at, started_at, 0) < ?",
+            "DELETE FROM mail_events WHERE at < ?",
+            "DELETE FROM sightings WHERE last_seen < ?",
+        )
+        removed = 0
+        async with self._write:
+            await self.db.execute("BEGIN")
+            for statement in statements:
+                cur = await self.db.execute(statement, (before,))
+                removed += cur.rowcount
+            await self.db.execute("COMMIT")
+        return removed
