@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-
-from aiohttp import web
+from typing import TYPE_CHECKING
 
 from autoconf.errors import AutoconfError
 from autoconf.web.keys import SETTINGS
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 
 class Unauthorized(AutoconfError):
