@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,13 +25,16 @@ from autoconf.catalog.load import demo_catalog, load_catalog
 from autoconf.catalog.model import CatalogModel
 from autoconf.config import Settings, config_file_from_env, load_settings
 from autoconf.errors import AutoconfError, ConfigError
+from autoconf.events import devices
+from autoconf.events.follow import Ingest, Options, Summary
 from autoconf.formats import dnsrecords
 from autoconf.store import make_store
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from autoconf.catalog.load import Catalog
+    from autoconf.events.devices import Device
 
 log = structlog.get_logger("autoconf.cli")
 
@@ -202,6 +206,134 @@ def cmd_sightings(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Progress:
+    """A one-line progress bar on a terminal (nothing when stderr is not one)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.start = time.monotonic()
+        self.shown = 0.0
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, summary: Summary, position: int, total: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.shown < 0.2:  # noqa: PLR2004 - five updates a second
+            return
+        self.shown = now
+        share = min(position / total, 1.0) if total else 1.0
+        bar = "#" * int(share * 30)
+        rate = summary.bytes_read / max(now - self.start, 1e-6) / 1e6
+        print(
+            f"\r{self.label} [{bar:<30}] {share:4.0%}  {summary.lines:,} lines  {rate:.1f} MB/s",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def done(self) -> None:
+        if self.enabled:
+            print(file=sys.stderr)
+
+
+async def _ingest(args: argparse.Namespace, settings: Settings) -> Summary:
+    store = make_store(settings)
+    await store.open()
+    options = Options(
+        year=args.year or datetime.now(UTC).year,
+        zone=settings.zone,
+        default_domain=settings.default_domain,
+        batch_lines=args.batch_lines,
+    )
+    progress = _Progress("ingest")
+    ingest = Ingest(store, options, progress)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if args.path == "-":
+            return await ingest.stream(sys.stdin.buffer)
+        return await ingest.file(Path(args.path), follow=args.follow, stop=stop)
+    finally:
+        progress.done()
+        await store.close()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Read a Dovecot log (file, stdin, or followed) into the store."""
+    settings = _settings(args)
+    if args.path != "-" and not Path(args.path).is_file():
+        raise AutoconfError(f"{args.path} is not a readable file")
+    logs.configure(settings.log_level, settings.log_format)
+    summary = asyncio.run(_ingest(args, settings))
+    if args.json:
+        print(json.dumps(summary.as_dict(), indent=2))
+    else:
+        kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(summary.skipped.items())) or "none"
+        print(
+            f"{summary.lines:,} lines, {summary.events:,} events, {len(summary.sessions):,} "
+            f"sessions, {summary.mail_events:,} mail events; skipped: {kinds}"
+        )
+    return 0
+
+
+async def _devices(settings: Settings, mailbox: str) -> tuple[list[Device], float]:
+    store = make_store(settings)
+    await store.open()
+    now = time.time()
+    since = now - settings.retention_days * 86400
+    try:
+        sessions = await store.sessions(mailbox, since=since, limit=5000)
+        sightings = await store.sightings(mailbox=mailbox, limit=1000)
+    finally:
+        await store.close()
+    return devices.build(sessions, sightings), now
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    """List the devices that use a mailbox and what each did."""
+    settings = _settings(args)
+    address = Address.parse(args.email)
+    found, now = asyncio.run(_devices(settings, str(address)))
+    if args.json:
+        print(json.dumps([d.as_dict(now) for d in found], indent=2))
+        return 0
+    if not found:
+        print(f"no devices seen for {address}")
+        return 0
+    print(f"{len(found)} device(s) use {address}:")
+    for device in found:
+        print(f"  - {devices.describe(device, now)}")
+    return 0
+
+
+def cmd_token(_args: argparse.Namespace) -> int:
+    """Make a new API token and print it with the digest that goes into api_tokens."""
+    from autoconf.web.auth import new_token  # noqa: PLC0415 - keep CLI start-up light
+
+    token, digest = new_token()
+    print(f"token (give it to the API client, it is not stored): {token}")
+    print(f"digest (add it to api_tokens / AUTOCONF_API_TOKENS): {digest}")
+    return 0
+
+
+async def _purge(settings: Settings) -> int:
+    store = make_store(settings)
+    await store.open()
+    try:
+        return await store.purge(time.time() - settings.retention_days * 86400)
+    finally:
+        await store.close()
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Delete sessions, mail events and sightings older than retention_days."""
+    settings = _settings(args)
+    removed = asyncio.run(_purge(settings))
+    print(f"removed {removed:,} rows older than {settings.retention_days:g} days")
+    return 0
+
+
 def cmd_catalog_check(args: argparse.Namespace) -> int:
     """Validate a catalog file and say what it holds."""
     catalog = load_catalog(Path(args.file))
@@ -222,6 +354,34 @@ def catalog_schema() -> dict[str, object]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "autoconf catalog"
     return schema
+
+
+def _event_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    """ingest, devices, purge, token."""
+    p = sub.add_parser("ingest", help="read a Dovecot log into the store")
+    common(p)
+    p.add_argument("path", metavar="PATH|-", help="log file, or - for standard input")
+    p.add_argument("--follow", action="store_true", help="keep reading as the log grows")
+    p.add_argument("--year", type=int, help="year of syslog-style stamps (default: this year)")
+    p.add_argument("--batch-lines", type=int, default=20_000, help="lines per transaction")
+    p.add_argument("--json", action="store_true", help="JSON summary")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("devices", help="the devices that use a mailbox")
+    common(p)
+    p.add_argument("email")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(func=cmd_devices)
+
+    p = sub.add_parser("purge", help="delete data older than retention_days")
+    common(p)
+    p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser("token", help="make an API token and its digest")
+    p.set_defaults(func=cmd_token)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -261,6 +421,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(func=cmd_sightings)
+
+    _event_commands(sub, common)
 
     p = sub.add_parser("catalog-check", help="validate a catalog file")
     p.add_argument("file")

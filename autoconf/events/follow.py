@@ -1,0 +1,251 @@
+"""Reading Dovecot logs into the store: a file, standard input, or a live file followed.
+
+The only I/O of events/. Complete lines are parsed in chunks; each batch of session
+patches and mail records is written in ONE transaction together with the byte position
+after its last line (and the file's inode). A crash at any moment therefore leaves the
+store at a batch boundary, and a restart continues exactly there: nothing lost, nothing
+counted twice. Following survives rotation by rename (the old file is read to its end,
+then the new one from the start) and by copytruncate (the file shrinks: start again at 0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, BinaryIO
+
+import structlog
+
+from autoconf.events.dovecot_log import Parser
+from autoconf.events.sessions import MailRecord, Session, patch_for
+from autoconf.store.base import Checkpoint
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import tzinfo
+    from pathlib import Path
+
+    from autoconf.store.base import Store
+
+log = structlog.get_logger("autoconf.ingest")
+CHUNK = 1 << 20
+
+
+@dataclass
+class Summary:
+    """What an ingest run read and wrote."""
+
+    lines: int = 0
+    events: int = 0
+    sessions: set[str] = field(default_factory=set)
+    mail_events: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    bytes_read: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        """For --json and the log."""
+        return {
+            "lines": self.lines,
+            "events": self.events,
+            "sessions": len(self.sessions),
+            "mail_events": self.mail_events,
+            "skipped": dict(sorted(self.skipped.items())),
+            "bytes": self.bytes_read,
+        }
+
+
+@dataclass
+class Options:
+    """How to parse and how often to write."""
+
+    year: int
+    zone: tzinfo
+    default_domain: str | None = None
+    batch_lines: int = 20_000
+    batch_seconds: float = 0.5
+    poll_seconds: float = 0.25
+
+
+class Ingest:
+    """Parses lines, turns events into patches and writes them with the read position."""
+
+    def __init__(
+        self,
+        store: Store,
+        options: Options,
+        progress: Callable[[Summary, int, int], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.options = options
+        self.parser = Parser(year=options.year, default_domain=options.default_domain)
+        self.summary = Summary()
+        self._progress = progress
+        self._sessions: list[Session] = []
+        self._mail: list[MailRecord] = []
+        self._pending_lines = 0
+        self._last_write = time.monotonic()
+
+    def _take(self, lines: list[bytes]) -> None:
+        zone = self.options.zone
+        sessions, mail = self._sessions, self._mail
+        for event in self.parser.parse(lines):
+            patch = patch_for(event, zone)
+            if isinstance(patch, Session):
+                sessions.append(patch)
+                self.summary.sessions.add(patch.key)
+            elif patch is not None:
+                mail.append(patch)
+        self._pending_lines += len(lines)
+
+    def _due(self) -> bool:
+        return self._pending_lines >= self.options.batch_lines or (
+            self._pending_lines > 0
+            and time.monotonic() - self._last_write >= self.options.batch_seconds
+        )
+
+    async def _write(self, checkpoint: Checkpoint | None) -> None:
+        await self.store.apply(self._sessions, self._mail, checkpoint)
+        self.summary.mail_events += len(self._mail)
+        self._sessions, self._mail = [], []
+        self._pending_lines = 0
+        self._last_write = time.monotonic()
+        self.summary.lines = self.parser.lines
+        self.summary.events = self.parser.events
+        self.summary.skipped = dict(self.parser.skipped)
+
+    async def stream(self, source: BinaryIO) -> Summary:
+        """Read a stream (standard input) to its end; no checkpoint, it cannot be re-read."""
+        rest = b""
+        while True:
+            # read1: whatever a pipe has now, so a live `tail -f | autoconf ingest -` flows
+            chunk = await asyncio.to_thread(getattr(source, "read1", source.read), CHUNK)
+            if not chunk:
+                break
+            self.summary.bytes_read += len(chunk)
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            self._take(lines)
+            if self._due():
+                await self._write(None)
+        if rest:
+            self._take([rest])
+        await self._write(None)
+        return self.summary
+
+    async def file(
+        self, path: Path, *, follow: bool = False, stop: asyncio.Event | None = None
+    ) -> Summary:
+        """Read ``path`` from its checkpoint; with ``follow`` keep reading until ``stop``."""
+        source = str(path.resolve())
+        saved = await self.store.checkpoint(source)
+        handle, inode, position = await self._open_at(path, source, saved)
+        try:
+            while True:
+                position = await self._drain(handle, inode, position, source)
+                if not follow or (stop is not None and stop.is_set()):
+                    break
+                moved = await self._wait_for_more(path, inode, position, stop)
+                if moved == "rotated":
+                    position = await self._drain(handle, inode, position, source, final=True)
+                    handle.close()
+                    log.info("ingest.rotated", source=source)
+                    handle = path.open("rb")
+                    inode, position = os.fstat(handle.fileno()).st_ino, 0
+                elif moved == "truncated":
+                    log.info("ingest.truncated", source=source)
+                    handle.seek(0)
+                    position = 0
+                elif moved == "stopped":
+                    break
+            await self._write(Checkpoint(source, inode, position))
+        finally:
+            handle.close()
+        return self.summary
+
+    async def _open_at(
+        self, path: Path, source: str, saved: Checkpoint | None
+    ) -> tuple[BinaryIO, int, int]:
+        handle = path.open("rb")
+        stat = os.fstat(handle.fileno())
+        if saved is None:
+            return handle, stat.st_ino, 0
+        if saved.inode == stat.st_ino:
+            position = saved.position if saved.position <= stat.st_size else 0
+            handle.seek(position)
+            return handle, stat.st_ino, position
+        rotated = _find_inode(path, saved.inode)
+        if rotated is not None:  # the file was rotated while we were stopped: finish it first
+            log.info("ingest.catch_up", source=source, rotated=str(rotated))
+            with rotated.open("rb") as old:
+                old.seek(saved.position)
+                await self._drain(old, saved.inode, saved.position, source, final=True)
+        return handle, stat.st_ino, 0
+
+    async def _drain(
+        self, handle: BinaryIO, inode: int, position: int, source: str, *, final: bool = False
+    ) -> int:
+        """Read complete lines to the end of the file; return the position after them."""
+        total = os.fstat(handle.fileno()).st_size
+        while True:
+            chunk = await asyncio.to_thread(handle.read, CHUNK)
+            if not chunk:
+                break
+            end = chunk.rfind(b"\n")
+            if end < 0:
+                if final or len(chunk) >= CHUNK:  # a line longer than a chunk: take it as is
+                    end = len(chunk) - 1
+                else:
+                    handle.seek(position)  # an incomplete last line: read it again later
+                    break
+            complete = chunk[: end + 1]
+            if end + 1 < len(chunk):
+                handle.seek(position + end + 1)
+            lines = complete.split(b"\n")
+            lines.pop()
+            self._take(lines)
+            position += len(complete)
+            self.summary.bytes_read += len(complete)
+            if self._due():
+                await self._write(Checkpoint(source, inode, position))
+            if self._progress is not None:
+                self._progress(self.summary, position, total)
+        return position
+
+    async def _wait_for_more(
+        self, path: Path, inode: int, position: int, stop: asyncio.Event | None
+    ) -> str:
+        """Sleep until the file grows, is rotated or truncated, or ``stop`` is set."""
+        while True:
+            if self._pending_lines:
+                await self._write(None)
+            if stop is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.options.poll_seconds)
+                if stop.is_set():
+                    return "stopped"
+            else:
+                await asyncio.sleep(self.options.poll_seconds)
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue  # between the rename and the new file
+            if stat.st_ino != inode:
+                return "rotated"
+            if stat.st_size < position:
+                return "truncated"
+            if stat.st_size > position:
+                return "grown"
+
+
+def _find_inode(path: Path, inode: int) -> Path | None:
+    """A file beside ``path`` (its rotated copy, e.g. mail.log.1) with the given inode."""
+    for candidate in path.parent.glob(path.name + "*"):
+        try:
+            if candidate.stat().st_ino == inode and candidate.is_file():
+                return candidate
+        except OSError:
+            continue
+    return None
