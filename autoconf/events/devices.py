@@ -38,6 +38,13 @@ _FAMILIES = (
 )
 
 
+# Networks inside a provider or a home (RFC 1918, RFC 4193), where one address is one host.
+# (ipaddress's is_private also covers the documentation ranges, which are public here.)
+_LOCAL_NETS = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+
+
 def network_of(ip: str | None) -> str:
     """The /24 (IPv4) or /64 (IPv6) network of a public address, or "unknown".
 
@@ -50,7 +57,7 @@ def network_of(ip: str | None) -> str:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return "unknown"
-    if address.is_private or address.is_loopback:
+    if address.is_loopback or address.is_link_local or any(address in n for n in _LOCAL_NETS):
         return str(address)
     prefix = 24 if address.version == 4 else 64  # noqa: PLR2004
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))

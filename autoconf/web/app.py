@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import random
+import time
 from typing import TYPE_CHECKING
 
+import structlog
 from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from autoconf import logs
-from autoconf.errors import ConfigError
+from autoconf.errors import ConfigError, StoreError
 from autoconf.formats.mobileconfig import Signer
 from autoconf.logs import AccessLog
 from autoconf.sightings import SightingBuffer
@@ -27,6 +32,9 @@ if TYPE_CHECKING:
     from autoconf.catalog.live import LiveCatalog
     from autoconf.config import Settings
     from autoconf.store.base import Store
+
+
+log = structlog.get_logger("autoconf.app")
 
 
 def load_signer(settings: Settings) -> Signer | None:
@@ -82,7 +90,13 @@ def make_app(
         buffer.start()
         if access is not None:
             access.start()
+        retention = asyncio.get_running_loop().create_task(
+            _retention(store, settings.retention_days), name="retention"
+        )
         yield
+        retention.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await retention
         await buffer.stop()
         await store.close()
         if access is not None:
@@ -90,6 +104,18 @@ def make_app(
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+async def _retention(store: Store, days: float, every: float = 3600.0) -> None:
+    """Delete personal data older than ``days`` once an hour (first run after a minute)."""
+    await asyncio.sleep(60 + random.uniform(0, 60))  # noqa: S311 - jitter, not a secret
+    while True:
+        try:
+            removed = await store.purge(time.time() - days * 86400)
+            log.info("retention.purged", rows=removed, days=days)
+        except StoreError as exc:
+            log.warning("retention.failed", error=str(exc))
+        await asyncio.sleep(every)
 
 
 def reload_catalog(app: web.Application) -> list[str]:

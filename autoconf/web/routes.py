@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from autoconf.web import health, pages, setup
+from autoconf.web import api, events_api, health, pages, setup
 from autoconf.web.observe import UNMATCHED, Observer, make_fallback
 
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("GET", "/apple/mail.mobileconfig", setup.mobileconfig_profile, "mobileconfig"),
     ("GET", "/apple/", pages.apple, "apple-page"),
     ("GET", "/apple", pages.apple, "apple-page-bare"),
+    ("GET", "/api/v1/mailboxes/{email}/devices", api.mailbox_devices, "api-devices"),
+    ("POST", "/api/v1/events/dovecot", events_api.dovecot, "events-dovecot"),
     ("GET", "/healthz", health.healthz, "healthz"),
     ("GET", "/readyz", health.readyz, "readyz"),
     ("GET", "/metrics", health.metrics, "metrics"),

@@ -1,0 +1,260 @@
+"""Ingest of Dovecot logs: checkpoints, rotation, standard input, and kill -9 mid-file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+
+from autoconf.events.follow import Ingest, Options
+from autoconf.store.sqlite import SQLiteStore
+
+DATA = Path(__file__).parent / "data" / "dovecot"
+POP_DELETE = DATA / "pop-delete.log"
+YEAR = "2026"
+
+
+def cli(*args: str, data_dir: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    """`autoconf ARGS` with its store in ``data_dir`` and example.com as default domain."""
+    env = {
+        **os.environ,
+        "AUTOCONF_DATA_DIR": str(data_dir),
+        "AUTOCONF_DEFAULT_DOMAIN": "example.com",
+        "AUTOCONF_LOG_FORMAT": "json",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "autoconf", *args],
+        input=stdin.decode() if stdin is not None else None,
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def snapshot(db: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """Every session row and every mail event (without row ids), sorted: a store's content."""
+    with sqlite3.connect(db) as conn:
+        sessions = sorted(conn.execute("SELECT * FROM sessions").fetchall(), key=repr)
+        mail = sorted(
+            conn.execute(
+                "SELECT session, mailbox, at, service, action, box, uid, msgid, size"
+                " FROM mail_events"
+            ).fetchall(),
+            key=repr,
+        )
+    return sessions, mail
+
+
+def options() -> Options:
+    """Ingest options as the CLI builds them, small batches to cross many boundaries."""
+    return Options(year=int(YEAR), zone=UTC, default_domain="example.com", batch_lines=7)
+
+
+async def ingest(path: Path, db: Path, **kwargs: object) -> dict[str, object]:
+    """Run one Ingest.file over ``path`` into the SQLite store at ``db``."""
+    store = SQLiteStore(db)
+    await store.open()
+    try:
+        return (await Ingest(store, options()).file(path, **kwargs)).as_dict()  # type: ignore[arg-type]
+    finally:
+        await store.close()
+
+
+def test_cli_ingest_and_devices(tmp_path):
+    """`autoconf ingest` reads the log; `autoconf devices` shows each client as its own device."""
+    done = cli("ingest", str(POP_DELETE), "--year", YEAR, "--json", data_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["lines"] == 161
+    assert summary["events"] == 99
+    assert summary["skipped"] == {"ignored": 6, "json": 56}
+    shown = cli("devices", "alice@example.com", "--json", data_dir=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    found = json.loads(shown.stdout)
+    deleters = sorted(
+        (d["network"], d["pop3_commands"])
+        for d in found
+        if d["behaviour"] == "deletes after download"
+    )
+    assert deleters == [
+        ("127.0.0.1", ["DELE", "RETR", "UIDL"]),  # getmail
+        ("127.0.0.1", ["DELE", "TOP", "UIDL"]),  # fetchmail
+        ("127.0.0.3", ["DELE", "RETR", "UIDL"]),  # mpop, over POP3S
+    ]
+    assert all(d["deleted"] == 5 for d in found if d["behaviour"] == "deletes after download")
+    iphone = [d for d in found if d["client"].startswith("iPhone Mail")]
+    assert len(iphone) == 1
+    assert iphone[0]["family"] == "apple"
+    text = cli("devices", "alice@example.com", data_dir=tmp_path).stdout
+    assert "deletes after download (5 messages removed in 1 session)" in text
+
+
+def test_second_run_reads_nothing_new(tmp_path):
+    """A second ingest of the same file starts at its checkpoint and adds nothing."""
+    first = cli("ingest", str(POP_DELETE), "--year", YEAR, "--json", data_dir=tmp_path)
+    before = snapshot(tmp_path / "autoconf.sqlite3")
+    again = cli("ingest", str(POP_DELETE), "--year", YEAR, "--json", data_dir=tmp_path)
+    assert first.returncode == again.returncode == 0
+    assert json.loads(again.stdout)["lines"] == 0
+    assert snapshot(tmp_path / "autoconf.sqlite3") == before
+
+
+def test_missing_file_is_a_sentence(tmp_path):
+    """A path that is not a file: one sentence, exit 1."""
+    done = cli("ingest", str(tmp_path / "nope.log"), data_dir=tmp_path)
+    assert done.returncode == 1
+    assert "is not a readable file" in done.stderr
+
+
+def test_stdin_equals_file(tmp_path):
+    """Standard input gives the same store as the file."""
+    cli("ingest", str(POP_DELETE), "--year", YEAR, data_dir=tmp_path / "a")
+    done = cli(
+        "ingest", "-", "--year", YEAR, data_dir=tmp_path / "b", stdin=POP_DELETE.read_bytes()
+    )
+    assert done.returncode == 0, done.stderr
+    assert snapshot(tmp_path / "a" / "autoconf.sqlite3") == snapshot(
+        tmp_path / "b" / "autoconf.sqlite3"
+    )
+
+
+async def test_appended_in_pieces_equals_whole(tmp_path):
+    """A log written in pieces (a line cut in half at the end) ingests like the whole file."""
+    whole = POP_DELETE.read_bytes()
+    await ingest(POP_DELETE, tmp_path / "whole.db")
+    growing = tmp_path / "growing.log"
+    cut = whole.index(b"\n", len(whole) // 2) + 20  # mid-line
+    growing.write_bytes(whole[:cut])
+    first = await ingest(growing, tmp_path / "pieces.db")
+    with growing.open("ab") as f:
+        f.write(whole[cut:])
+    await ingest(growing, tmp_path / "pieces.db")
+    assert snapshot(tmp_path / "pieces.db") == snapshot(tmp_path / "whole.db")
+    assert first["lines"] < 161
+
+
+async def _follow(path: Path, db: Path, stop: asyncio.Event) -> dict[str, object]:
+    store = SQLiteStore(db)
+    await store.open()
+    try:
+        opts = options()
+        opts.poll_seconds = 0.02
+        return (await Ingest(store, opts).file(path, follow=True, stop=stop)).as_dict()
+    finally:
+        await store.close()
+
+
+async def _settle(db: Path, expected: int) -> None:
+    for _ in range(400):
+        if db.exists():
+            with sqlite3.connect(db) as conn:
+                if conn.execute("SELECT count(*) FROM mail_events").fetchone()[0] >= expected:
+                    return
+        await asyncio.sleep(0.02)
+    pytest.fail("the follower did not catch up")
+
+
+@pytest.mark.parametrize("rotation", ["rename", "copytruncate"])
+async def test_follow_survives_rotation(tmp_path, rotation):
+    """Following a log across rotation (rename or copytruncate) misses and repeats nothing."""
+    lines = POP_DELETE.read_bytes().splitlines(keepends=True)
+    half = len(lines) // 2
+    await ingest(POP_DELETE, tmp_path / "whole.db")
+    expected = len(snapshot(tmp_path / "whole.db")[1])
+    log = tmp_path / "mail.log"
+    log.write_bytes(b"".join(lines[:half]))
+    stop = asyncio.Event()
+    task = asyncio.create_task(_follow(log, tmp_path / "follow.db", stop))
+    await asyncio.sleep(0.2)
+    if rotation == "rename":
+        with log.open("ab") as f:
+            f.write(b"".join(lines[half : half + 10]))
+        log.rename(tmp_path / "mail.log.1")
+        log.write_bytes(b"".join(lines[half + 10 :]))
+    else:
+        await asyncio.sleep(0.2)  # the follower has read the first half
+        (tmp_path / "mail.log.1").write_bytes(log.read_bytes())
+        with log.open("r+b") as f:
+            f.truncate(0)
+        await asyncio.sleep(0.1)
+        with log.open("ab") as f:
+            f.write(b"".join(lines[half:]))
+    await _settle(tmp_path / "follow.db", expected)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    assert snapshot(tmp_path / "follow.db") == snapshot(tmp_path / "whole.db")
+
+
+async def test_rotated_while_stopped_is_finished_first(tmp_path):
+    """Rotated while ingest was not running: the rest of the old file is read, then the new."""
+    lines = POP_DELETE.read_bytes().splitlines(keepends=True)
+    half = len(lines) // 2
+    await ingest(POP_DELETE, tmp_path / "whole.db")
+    log = tmp_path / "mail.log"
+    log.write_bytes(b"".join(lines[:half]))
+    await ingest(log, tmp_path / "stopped.db")
+    with log.open("ab") as f:
+        f.write(b"".join(lines[half : half + 5]))
+    log.rename(tmp_path / "mail.log.1")
+    log.write_bytes(b"".join(lines[half + 5 :]))
+    await ingest(log, tmp_path / "stopped.db")
+    assert snapshot(tmp_path / "stopped.db") == snapshot(tmp_path / "whole.db")
+
+
+def _big_log(path: Path, copies: int) -> None:
+    """The reference log repeated with fresh session ids per copy: many sessions, many lines."""
+    text = POP_DELETE.read_text()
+    sessions = sorted(set(re.findall(r"<([A-Za-z0-9+/]{16})>", text)))
+    with path.open("w") as out:
+        for n in range(copies):
+            chunk = text
+            for sid in sessions:
+                chunk = chunk.replace(f"<{sid}>", f"<{sid[:10]}{n:06d}>")
+            out.write(chunk)
+
+
+def test_kill_9_loses_and_doubles_nothing(tmp_path):
+    """kill -9 at random moments mid-file, then a restart: the store equals a clean run's."""
+    log = tmp_path / "big.log"
+    _big_log(log, 400)  # 64,400 lines
+    clean = cli(
+        "ingest", str(log), "--year", YEAR, "--batch-lines", "500", data_dir=tmp_path / "clean"
+    )
+    assert clean.returncode == 0, clean.stderr
+    env = {
+        **os.environ,
+        "AUTOCONF_DATA_DIR": str(tmp_path / "killed"),
+        "AUTOCONF_DEFAULT_DOMAIN": "example.com",
+        "AUTOCONF_LOG_FORMAT": "json",
+    }
+    db = tmp_path / "killed" / "autoconf.sqlite3"
+    kills = 0
+    for delay in (0.6, 0.9, 1.2):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "autoconf", "ingest", str(log), "--year", YEAR,
+             "--batch-lines", "500"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+    assert kills >= 1, "every run finished before the kill: make the log bigger"
+    with sqlite3.connect(db) as conn:
+        partial = conn.execute("SELECT count(*) FROM mail_events").fetchone()[0]
+    final = cli(
+        "ingest", str(log), "--year", YEAR, "--batch-lines", "500", data_dir=tmp_path / "killed"
+    )
+    assert final.returncode == 0, final.stderr
+    clean_snapshot = snapshot(tmp_path / "clean" / "autoconf.sqlite3")
+    assert 0 < partial < len(clean_snapshot[1])
+    assert snapshot(db) == clean_snapshot
