@@ -7,7 +7,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from autoconf.errors import StoreError
+from autoconf.events.sessions import MailRecord, Session
 from autoconf.sightings import ClientKind, Endpoint, Sighting
+from autoconf.store.base import Checkpoint
 from autoconf.store.migrate import migrations
 from autoconf.store.postgres import PostgresStore
 from autoconf.store.sqlite import SQLiteStore
@@ -112,3 +115,53 @@ async def test_service_on_postgres(service, postgres_dsn):
         await asyncio.sleep(0.02)
     else:
         pytest.fail("no sighting reached PostgreSQL")
+
+
+def _session(key: str, **fields: object) -> Session:
+    return Session(key=key, **fields)  # type: ignore[arg-type]
+
+
+async def test_session_patches_merge(store):
+    """Login, ID and logout patches of one session merge into one row, in any order."""
+    login = _session("s1", mailbox="alice@example.com", protocol="pop3", rip="203.0.113.7",
+                     lport=995, tls=True, started_at=100.0)  # fmt: skip
+    logout = _session("s1", mailbox="alice@example.com", protocol="pop3", ended_at=160.0,
+                      retrieved=4, deleted=4, messages=4, uidl=True)  # fmt: skip
+    await store.apply([logout], [])
+    await store.apply([login, login], [])
+    (row,) = await store.sessions("alice@example.com")
+    assert (row.rip, row.lport, row.tls, row.started_at, row.ended_at) == (
+        "203.0.113.7", 995, True, 100.0, 160.0,
+    )  # fmt: skip
+    assert (row.retrieved, row.deleted, row.messages, row.uidl) == (4, 4, 4, True)
+
+
+async def test_apply_with_checkpoint_is_one_transaction(store):
+    """The checkpoint is written with the data; a failing batch writes neither."""
+    mail = MailRecord(session="s1", mailbox="alice@example.com", at=120.0, service="pop3",
+                      action="expunge", box="INBOX", uid=7, msgid="<m@x>", size=10)  # fmt: skip
+    await store.apply([_session("s1", mailbox="alice@example.com")], [mail],
+                      Checkpoint("/var/log/mail.log", 42, 1000))  # fmt: skip
+    assert await store.checkpoint("/var/log/mail.log") == Checkpoint("/var/log/mail.log", 42, 1000)
+    assert await store.checkpoint("/other.log") is None
+    broken = MailRecord(session="s2", mailbox=None, at=1.0, service="x", action="save")  # type: ignore[arg-type]
+    with pytest.raises(StoreError):
+        await store.apply([_session("s2", mailbox="bob@example.com")], [broken],
+                          Checkpoint("/var/log/mail.log", 42, 2000))  # fmt: skip
+    assert await store.checkpoint("/var/log/mail.log") == Checkpoint("/var/log/mail.log", 42, 1000)
+    assert await store.sessions("bob@example.com") == []
+    assert [m.msgid for m in await store.mail_events("alice@example.com")] == ["<m@x>"]
+
+
+async def test_purge(store):
+    """Retention removes what ended before the cut and keeps the rest."""
+    await store.apply(
+        [_session("old", mailbox="a@example.com", started_at=10.0, ended_at=20.0),
+         _session("new", mailbox="a@example.com", started_at=5000.0)],
+        [MailRecord(session="old", mailbox="a@example.com", at=15.0, service="imap",
+                    action="expunge")],
+    )  # fmt: skip
+    await store.add_sightings([sighting(1)])
+    assert await store.purge(1000.0) == 2
+    assert [s.key for s in await store.sessions("a@example.com")] == ["new"]
+    assert await store.mail_events("a@example.com") == []
