@@ -49,6 +49,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         catalog=getattr(args, "catalog", None),
         demo=True if getattr(args, "demo", False) else None,
         public_host=getattr(args, "public_host", None),
+        workers=getattr(args, "workers", None),
     )
 
 
@@ -64,64 +65,14 @@ def _catalog(settings: Settings) -> Catalog:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the HTTP service until interrupted."""
-    from aiohttp import web  # noqa: PLC0415 - keep CLI start-up light for other commands
-
-    from autoconf.web.app import make_app, reload_catalog  # noqa: PLC0415
+    from autoconf import serve  # noqa: PLC0415 - keep CLI start-up light for other commands
 
     settings = _settings(args)
     logs.configure(settings.log_level, settings.log_format)
-    catalog = _catalog(settings)
-    live = LiveCatalog(None if settings.demo else settings.catalog, catalog)
-    app = make_app(settings, live)
-    loop = _event_loop(settings.event_loop)
-
-    async def on_startup(app: web.Application) -> None:
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGHUP, reload_catalog, app)
-        settings.pid_file.parent.mkdir(parents=True, exist_ok=True)
-        settings.pid_file.write_text(f"{os.getpid()}\n")
-        log.info(
-            "serve.started",
-            url=f"http://{settings.host}:{settings.port}/",
-            catalog=catalog.source,
-            domains=catalog.domain_count,
-            store=str(settings.sqlite_path),
-            pid=os.getpid(),
-            event_loop=type(loop).__module__.split(".")[0],
-        )
-
-    async def on_cleanup(_app: web.Application) -> None:
-        settings.pid_file.unlink(missing_ok=True)
-        log.info("serve.stopped")
-
-    app.on_startup.append(on_startup)
-    app.on_cleanup.append(on_cleanup)
-    web.run_app(
-        app,
-        loop=loop,
-        host=settings.host,
-        port=settings.port,
-        access_log=None,
-        print=None,
-        handle_signals=True,
-        shutdown_timeout=10,
-    )
-    return 0
-
-
-def _event_loop(choice: str) -> asyncio.AbstractEventLoop:
-    """A new event loop: uvloop when asked for or, with 'auto', when it is installed."""
-    if choice != "asyncio":
-        try:
-            import uvloop  # noqa: PLC0415 - optional speed-up
-
-            return uvloop.new_event_loop()
-        except ImportError:
-            if choice == "uvloop":
-                raise ConfigError(
-                    ["settings: event_loop: uvloop is not installed (pip install uvloop)"]
-                ) from None
-    return asyncio.new_event_loop()
+    live = LiveCatalog(None if settings.demo else settings.catalog, _catalog(settings))
+    if settings.workers > 1:
+        return serve.run_workers(settings, live)
+    return serve.run_one(settings, live)
 
 
 def cmd_reload(args: argparse.Namespace) -> int:
@@ -402,6 +353,7 @@ def _parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--host", help="listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="listen port (default 8080)")
+    p.add_argument("--workers", type=int, help="processes sharing the port (default 1)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("reload", help="check the catalog and make the running service reload it")

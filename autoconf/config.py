@@ -26,6 +26,9 @@ class Settings(BaseSettings):
 
     host: str = Field(default="127.0.0.1", description="address the HTTP service listens on")
     port: int = Field(default=8080, ge=0, le=65535, description="port the HTTP service listens on")
+    workers: int = Field(
+        default=1, ge=1, le=64, description="service processes sharing the port (SO_REUSEPORT)"
+    )
     data_dir: Path = Field(
         default=Path("autoconf-data"), description="where the SQLite store and pid file live"
     )
