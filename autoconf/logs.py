@@ -7,6 +7,7 @@ import contextlib
 import itertools
 import logging
 import os
+import select
 import sys
 import time
 from datetime import UTC, datetime
@@ -117,12 +118,31 @@ class AccessLog:
             self.flush()
 
     def flush(self) -> None:
-        """Write what is queued."""
-        if self._lines:
-            text = "".join(self._lines)
-            self._lines.clear()
-            self._stream.write(text)
+        """Write what is queued, in whole lines.
+
+        On a real file descriptor each write holds whole lines and stays within PIPE_BUF,
+        so lines of several worker processes sharing one pipe or file never mix.
+        """
+        if not self._lines:
+            return
+        lines, self._lines = self._lines, []
+        try:
+            fd = self._stream.fileno()
+        except (OSError, ValueError):  # StringIO and friends
+            self._stream.write("".join(lines))
             self._stream.flush()
+            return
+        self._stream.flush()  # structlog's lines first, in order
+        piece: list[bytes] = []
+        size = 0
+        for line in lines:
+            data = line.encode()
+            if piece and size + len(data) > select.PIPE_BUF:
+                _write_all(fd, b"".join(piece))
+                piece, size = [], 0
+            piece.append(data)
+            size += len(data)
+        _write_all(fd, b"".join(piece))
 
     def start(self) -> None:
         """Flush periodically until stop()."""
@@ -141,6 +161,12 @@ class AccessLog:
                 await self._task
             self._task = None
         self.flush()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def reset() -> None:

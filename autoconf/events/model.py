@@ -116,6 +116,8 @@ class Pop3Logout:
     """``%u`` as logged: ``old_count/crc [-> new_count/crc]``; empty if UIDL was never sent."""
     bytes_in: int | None = None
     bytes_out: int | None = None
+    mail_age_days: float | None = None
+    """Age of the youngest message the session deleted, in days (event export only)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,6 +142,8 @@ class ImapLogout:
     hdr_bytes: int | None = None
     body_count: int | None = None
     body_bytes: int | None = None
+    mail_age_days: float | None = None
+    """Age of the youngest message the session expunged, in days (event export only)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,6 +187,10 @@ class MailEvent:
     subject: str | None = None
     source_box: str | None = None
     """``copy from INBOX: box=Trash``: INBOX."""
+    reason: str | None = None
+    """The event export's first ``reason_code``, e.g. ``pop3:cmd_quit`` or ``imap:cmd_uid_move``."""
+    mail_age_days: int | None = None
+    """Days since the message was saved (the export's ``mail_age_days``, on expunge requests)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

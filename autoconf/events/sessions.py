@@ -122,12 +122,13 @@ def patch_for(event: Event, zone: tzinfo = UTC) -> Session | MailRecord | None: 
             end_reason=event.reason, top=event.top, retrieved=event.retr, deleted=event.deleted,
             messages=event.messages, deleted_bytes=event.deleted_bytes,
             uidl=None if event.uidl_hash is None else bool(event.uidl_hash.strip()),
+            mail_age_days=event.mail_age_days,
         )  # fmt: skip
     if isinstance(event, ImapLogout):
         return Session(
             key=key, mailbox=event.mailbox, protocol="imap", rip=event.rip, ended_at=at,
             end_reason=event.reason, deleted=event.deleted, expunged=event.expunged,
-            trashed=event.trashed,
+            trashed=event.trashed, mail_age_days=event.mail_age_days,
         )  # fmt: skip
     if isinstance(event, Disconnected):
         return Session(

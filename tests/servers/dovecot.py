@@ -8,6 +8,10 @@ session fixtures, each its own Dovecot instance sharing nothing with the system 
 - ``dovecot_rich``: the reference's richer logging (microsecond stamps, rport/lport, mail_log,
   verbose ``pop3_logout_format`` with deleted_bytes and uidl_hash, auth_verbose).
 
+and a function fixture ``dovecot_events``: a factory that starts a fresh instance (stock
+logging) whose event exporter POSTs the JSON events the receiver uses to a given URL; the
+receiver must listen before the instance starts (the export neither queues nor retries).
+
 Each has its own base directory (run/, log/dovecot.log, mail/<user>/Maildir, ssl/, passwd),
 users alice and bob (``ALICE``/``BOB`` with their passwords), maildir storage, IMAP, IMAPS,
 POP3, POP3S and LMTP listeners on 127.0.0.1 and a throwaway certificate for CN=localhost,
@@ -134,6 +138,48 @@ deleted_bytes=%{deleted_bytes}, uidl_hash=%u, in=%i, out=%o
 }
 """
 
+_EVENTS = """\
+event_exporter autoconf {{
+  format = json
+  format_args = time-rfc3339
+  transport = http-post
+  transport_args = "{url}"
+  transport_timeout = 5sec
+}}
+metric autoconf_auth {{
+  filter = event=auth_request_finished
+  exporter = autoconf
+}}
+metric autoconf_auth_client {{
+  filter = event=auth_client_request_finished
+  exporter = autoconf
+}}
+metric autoconf_imap_id {{
+  filter = event=imap_command_finished AND cmd_name=ID
+  exporter = autoconf
+}}
+metric autoconf_opened {{
+  filter = event=mail_opened
+  exporter = autoconf
+}}
+metric autoconf_expunge_requested {{
+  filter = event=mail_expunge_requested
+  exporter = autoconf
+}}
+metric autoconf_expunged {{
+  filter = event=mail_expunged
+  exporter = autoconf
+}}
+metric autoconf_delivery {{
+  filter = event=mail_delivery_finished
+  exporter = autoconf
+}}
+metric autoconf_session_finished {{
+  filter = event=mail_user_session_finished
+  exporter = autoconf
+}}
+"""
+
 
 @dataclass(frozen=True)
 class Ports:
@@ -196,9 +242,10 @@ def write_certificate(cert_path: Path, key_path: Path) -> None:
 class DovecotServer:
     """One running Dovecot instance; ``start()`` and ``stop()`` are idempotent."""
 
-    def __init__(self, base: Path, *, rich: bool) -> None:
+    def __init__(self, base: Path, *, rich: bool, events_url: str | None = None) -> None:
         self.base = base
         self.rich = rich
+        self.events_url = events_url
         self.host = "127.0.0.1"
         self.domain = DOMAIN
         self.users = {ALICE[0]: ALICE[1], BOB[0]: BOB[1]}
@@ -232,6 +279,8 @@ class DovecotServer:
             extra=_RICH if self.rich else "",
             **vars(self.ports),
         )
+        if self.events_url is not None:
+            text += _EVENTS.format(url=self.events_url)
         self.config.write_text(text)
 
     def start(self) -> None:
@@ -333,3 +382,25 @@ def dovecot() -> Iterator[DovecotServer]:
 def dovecot_rich() -> Iterator[DovecotServer]:
     """A Dovecot with the reference's rich logging (mail_log, verbose POP3 logout)."""
     yield from _server(rich=True)
+
+
+@pytest.fixture
+def dovecot_events() -> Iterator[Callable[[str], DovecotServer]]:
+    """Start a Dovecot that exports its events to ``url`` (http-post); stopped after the test."""
+    started: list[tuple[DovecotServer, Path]] = []
+
+    def start(url: str) -> DovecotServer:
+        if not Path(DOVECOT).exists():
+            pytest.fail(NOT_INSTALLED)
+        base = Path(tempfile.mkdtemp(prefix="autoconf-dovecot-events-"))
+        server = DovecotServer(base, rich=False, events_url=url)
+        started.append((server, base))
+        server.start()
+        return server
+
+    try:
+        yield start
+    finally:
+        for server, base in started:
+            server.stop()
+            shutil.rmtree(base, ignore_errors=True)

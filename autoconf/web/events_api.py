@@ -1,0 +1,186 @@
+"""POST /api/v1/events/dovecot: Dovecot's event export (http-post), one JSON event a request.
+
+Dovecot 2.3's http-post transport sends one POST per event, no queue, no retry, and cannot add
+headers; its URL is the only thing it can carry. The shared secret ``events_secret`` therefore
+comes as ``?secret=`` in the exporter's ``transport_args`` URL, or as ``X-Autoconf-Secret``
+(proxies, replay tools), or as the password of HTTP Basic auth (``http://any:SECRET@host/…``:
+Dovecot's HTTP client sends URL user info as Basic credentials).
+
+Writes are group commits: a request's patches join the batch being gathered while the store
+writes the previous one, and the request is answered (204) once its batch is committed. Under
+load one transaction carries many events; an answered event is never lost on shutdown, since
+aiohttp lets running requests finish before the store closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import json
+import weakref
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from autoconf.errors import AutoconfError, BadRequest, PayloadTooLarge
+from autoconf.events.dovecot_json import Parser
+from autoconf.events.sessions import MailRecord, Session, merge, patch_for
+from autoconf.web.auth import Unauthorized, shared_secret_ok
+from autoconf.web.keys import SETTINGS, STORE
+from autoconf.web.setup import MAX_BODY
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import tzinfo
+
+    from autoconf.store.base import Store
+
+SECRET_HEADER = "X-Autoconf-Secret"  # noqa: S105 - a header name, not a secret
+
+
+class EventsClosed(AutoconfError):
+    """The receiver has no secret configured, so it accepts nothing."""
+
+    status = 403
+    code = "forbidden"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The event receiver is closed: set events_secret to accept Dovecot's events."
+        )
+
+
+class EventsReceiver:
+    """Parses exported events (keeping the per-session tally) and writes them in batches."""
+
+    def __init__(self, store: Store, zone: tzinfo, default_domain: str | None) -> None:
+        self.store = store
+        self.zone = zone
+        self.parser = Parser(default_domain=default_domain)
+        self._sessions: list[Session] = []
+        self._mail: list[MailRecord] = []
+        self._batch: asyncio.Future[None] | None = None
+        self._writer: asyncio.Task[None] | None = None
+
+    async def receive(self, items: Sequence[object]) -> None:
+        """Parse ``items`` and return once what they say is committed to the store."""
+        sessions: list[Session] = []
+        mail: list[MailRecord] = []
+        for item in items:
+            for event in self.parser.feed(item):
+                patch = patch_for(event, self.zone)
+                if isinstance(patch, Session):
+                    sessions.append(patch)
+                elif isinstance(patch, MailRecord):
+                    mail.append(patch)
+        if sessions or mail:
+            await self._commit(sessions, mail)
+
+    async def _commit(self, sessions: list[Session], mail: list[MailRecord]) -> None:
+        self._sessions.extend(sessions)
+        self._mail.extend(mail)
+        if self._batch is None:
+            self._batch = asyncio.get_running_loop().create_future()
+            self._batch.add_done_callback(_retrieve)
+        batch = self._batch
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(
+                self._drain(), name="events-writer"
+            )
+        await asyncio.shield(batch)
+
+    async def _drain(self) -> None:
+        """Write gathered batches until none is waiting."""
+        while self._batch is not None:
+            batch, sessions, mail = self._batch, self._sessions, self._mail
+            self._batch, self._sessions, self._mail = None, [], []
+            try:
+                await self.store.apply(_merged(sessions), mail)
+            except Exception as exc:  # noqa: BLE001 - handed to every request of the batch
+                batch.set_exception(exc)
+            else:
+                batch.set_result(None)
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    """Mark a failed batch's error as seen even if all of its requests went away."""
+    if not future.cancelled():
+        future.exception()
+
+
+def _merged(patches: list[Session]) -> list[Session]:
+    """One patch per session, as the store would merge them in order."""
+    by_key: dict[str, Session] = {}
+    for patch in patches:
+        old = by_key.get(patch.key)
+        by_key[patch.key] = patch if old is None else merge(old, patch)
+    return list(by_key.values())
+
+
+_RECEIVERS = weakref.WeakKeyDictionary[web.Application, EventsReceiver]()
+
+
+def receiver_for(app: web.Application) -> EventsReceiver:
+    """The app's receiver, made on first use (its parser state lives as long as the app)."""
+    receiver = _RECEIVERS.get(app)
+    if receiver is None:
+        settings = app[SETTINGS]
+        receiver = EventsReceiver(app[STORE], settings.zone, settings.default_domain)
+        _RECEIVERS[app] = receiver
+    return receiver
+
+
+def _presented(request: web.Request) -> str | None:
+    """The secret the request carries: query, header, or Basic auth password."""
+    given = request.query.get("secret") or request.headers.get(SECRET_HEADER)
+    if given:
+        return given
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "basic" and credentials:
+        with contextlib.suppress(binascii.Error, UnicodeDecodeError):
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode()
+            return decoded.partition(":")[2] or None
+    return None
+
+
+def check_secret(request: web.Request) -> None:
+    """Raise unless the request carries the configured events secret."""
+    expected = request.app[SETTINGS].events_secret
+    if not expected:
+        raise EventsClosed
+    given = _presented(request)
+    if given is None:
+        raise Unauthorized(
+            f"Send the events secret as ?secret= in the export URL or as {SECRET_HEADER}."
+        )
+    if not shared_secret_ok(given, expected):
+        raise Unauthorized("The events secret is not valid.")
+
+
+async def _body(request: web.Request) -> bytes:
+    length = request.content_length
+    if length is not None and length > MAX_BODY:
+        raise PayloadTooLarge(MAX_BODY)
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge(MAX_BODY) from None
+
+
+async def dovecot(request: web.Request) -> web.Response:
+    """One exported event (or a JSON array of them) from Dovecot's http-post transport."""
+    check_secret(request)
+    body = await _body(request)
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(
+            f"The request body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
+        ) from None
+    except (ValueError, RecursionError):
+        raise BadRequest("The request body is not JSON text in UTF-8.") from None
+    items = data if isinstance(data, list) else [data]
+    await receiver_for(request.app).receive(items)
+    return web.Response(status=204)
