@@ -165,3 +165,11 @@ async def test_purge(store):
     assert await store.purge(1000.0) == 2
     assert [s.key for s in await store.sessions("a@example.com")] == ["new"]
     assert await store.mail_events("a@example.com") == []
+
+
+async def test_counters_never_shrink(store):
+    """A late patch with a smaller count (a restarted receiver) cannot undo a larger one."""
+    await store.apply([_session("s9", mailbox="c@example.com", protocol="pop3", deleted=5)], [])
+    await store.apply([_session("s9", mailbox="c@example.com", deleted=2, retrieved=3)], [])
+    (row,) = await store.sessions("c@example.com")
+    assert (row.deleted, row.retrieved) == (5, 3)

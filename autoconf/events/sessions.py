@@ -62,6 +62,9 @@ class Session:
 
 
 SESSION_COLUMNS = tuple(f.name for f in fields(Session))
+# Counts that only grow during a session: a merge keeps the larger (a late or replayed patch
+# with a smaller count, e.g. from an event receiver that restarted, cannot shrink them).
+COUNTERS = frozenset({"top", "retrieved", "deleted", "deleted_bytes", "expunged", "trashed"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,7 +144,8 @@ def patch_for(event: Event, zone: tzinfo = UTC) -> Session | MailRecord | None: 
 def merge(old: Session, new: Session) -> Session:
     """What the store does with two patches of one session.
 
-    Known values of ``new`` win, except the start, which the first patch knowing it sets.
+    Known values of ``new`` win, except the start, which the first patch knowing it sets,
+    and the counters, which keep the larger value.
     """
     values = {
         name: (getattr(new, name) if getattr(new, name) is not None else getattr(old, name))
@@ -149,4 +153,8 @@ def merge(old: Session, new: Session) -> Session:
     }
     if old.started_at is not None:
         values["started_at"] = old.started_at
+    for name in COUNTERS:
+        before, after = getattr(old, name), getattr(new, name)
+        if before is not None and after is not None:
+            values[name] = max(before, after)
     return Session(**values)

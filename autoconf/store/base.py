@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from autoconf.events.sessions import MAIL_COLUMNS, SESSION_COLUMNS, MailRecord, Session
+from autoconf.events.sessions import (
+    COUNTERS,
+    MAIL_COLUMNS,
+    SESSION_COLUMNS,
+    MailRecord,
+    Session,
+)
 from autoconf.sightings import ClientKind, Endpoint, Sighting
 
 if TYPE_CHECKING:
@@ -94,17 +100,23 @@ class Checkpoint:
 def session_upsert(placeholders: Sequence[str]) -> str:
     """INSERT of a session patch that merges into an existing row (same SQL for both).
 
-    Known values of the patch win; the start is kept once known. Applying a patch twice
-    changes nothing.
+    Known values of the patch win, but the start is kept once known and counters keep the
+    larger value. Applying a patch twice changes nothing.
     """
     columns = ", ".join(SESSION_COLUMNS)
-    merged = ", ".join(
-        f"{c} = coalesce(sessions.{c}, excluded.{c})"
-        if c == "started_at"
-        else f"{c} = coalesce(excluded.{c}, sessions.{c})"
-        for c in SESSION_COLUMNS
-        if c != "key"
-    )
+
+    def rule(c: str) -> str:
+        if c == "started_at":
+            return f"{c} = coalesce(sessions.{c}, excluded.{c})"
+        if c in COUNTERS:  # counters only grow within a session: the larger one is right
+            return (
+                f"{c} = CASE WHEN excluded.{c} IS NULL THEN sessions.{c}"
+                f" WHEN sessions.{c} IS NULL OR excluded.{c} > sessions.{c} THEN excluded.{c}"
+                f" ELSE sessions.{c} END"
+            )
+        return f"{c} = coalesce(excluded.{c}, sessions.{c})"
+
+    merged = ", ".join(rule(c) for c in SESSION_COLUMNS if c != "key")
     return (
         f"INSERT INTO sessions ({columns}) VALUES ({', '.join(placeholders)})"  # noqa: S608
         f" ON CONFLICT (key) DO UPDATE SET {merged}"
