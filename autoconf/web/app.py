@@ -20,11 +20,11 @@ from autoconf.formats.mobileconfig import Signer
 from autoconf.logs import AccessLog
 from autoconf.sightings import SightingBuffer
 from autoconf.store import make_store
+from autoconf.web.body import MAX_BODY
 from autoconf.web.keys import CATALOG, METRICS, SETTINGS, SIGHTINGS, SIGNER, STORE
 from autoconf.web.metrics import Metrics
 from autoconf.web.observe import Observer
 from autoconf.web.routes import add_routes
-from autoconf.web.setup import MAX_BODY
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

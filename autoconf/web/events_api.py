@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from autoconf.errors import AutoconfError, BadRequest, PayloadTooLarge
+from autoconf.errors import AutoconfError, BadRequest
 from autoconf.events.dovecot_json import Parser
 from autoconf.events.sessions import MailRecord, Session, merge, patch_for
 from autoconf.web.auth import Unauthorized, shared_secret_ok
+from autoconf.web.body import read_body
 from autoconf.web.keys import SETTINGS, STORE
-from autoconf.web.setup import MAX_BODY
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -159,20 +159,10 @@ def check_secret(request: web.Request) -> None:
         raise Unauthorized("The events secret is not valid.")
 
 
-async def _body(request: web.Request) -> bytes:
-    length = request.content_length
-    if length is not None and length > MAX_BODY:
-        raise PayloadTooLarge(MAX_BODY)
-    try:
-        return await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise PayloadTooLarge(MAX_BODY) from None
-
-
 async def dovecot(request: web.Request) -> web.Response:
     """One exported event (or a JSON array of them) from Dovecot's http-post transport."""
     check_secret(request)
-    body = await _body(request)
+    body = await read_body(request)
     try:
         data = json.loads(body)
     except json.JSONDecodeError as exc:

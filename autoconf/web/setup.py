@@ -10,12 +10,12 @@ from aiohttp import web
 
 from autoconf.catalog.account import Account
 from autoconf.catalog.address import Address, normalize_domain
-from autoconf.errors import BadAddress, BadRequest, NotHosted, PayloadTooLarge
+from autoconf.errors import BadAddress, BadRequest, NotHosted
 from autoconf.formats import autodiscover, mobileconfig, mozilla
 from autoconf.sightings import MAX_USER_AGENT, Endpoint, classify
+from autoconf.web.body import read_body
 from autoconf.web.keys import CATALOG, CLIENT, SETTINGS, SIGHTINGS, SIGNER, param
 
-MAX_BODY = 64 * 1024
 _XML_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
 _JSON_PROTOCOLS = {"autodiscoverv1": "AutodiscoverV1", "activesync": "ActiveSync"}
 
@@ -99,16 +99,6 @@ def _ms_error(request: web.Request, code: autodiscover.ErrorCode, message: str) 
     return web.Response(body=body, headers=_XML_HEADERS)
 
 
-async def _read_body(request: web.Request) -> bytes:
-    length = request.content_length
-    if length is not None and length > MAX_BODY:
-        raise PayloadTooLarge(MAX_BODY)
-    try:
-        return await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise PayloadTooLarge(MAX_BODY) from None
-
-
 async def autodiscover_pox(request: web.Request) -> web.Response:
     """Outlook and mobilesync POX at /autodiscover/autodiscover.xml."""
     invalid = autodiscover.ErrorCode.INVALID_REQUEST
@@ -117,7 +107,7 @@ async def autodiscover_pox(request: web.Request) -> web.Response:
         request[CLIENT] = classify(agent, Endpoint.AUTODISCOVER).value
         return _ms_error(request, invalid, "Autodiscover requests are sent with POST.")
     try:
-        parsed = autodiscover.parse_request(await _read_body(request))
+        parsed = autodiscover.parse_request(await read_body(request))
         address = Address.parse(parsed.email)
     except (autodiscover.InvalidRequest, BadAddress) as exc:
         return _ms_error(request, invalid, str(exc))
