@@ -28,6 +28,7 @@ from autoconf.errors import AutoconfError, ConfigError
 from autoconf.events import devices
 from autoconf.events.follow import Ingest, Options, Summary
 from autoconf.formats import dnsrecords
+from autoconf.probe import cli as probe_cli
 from autoconf.store import make_store
 
 if TYPE_CHECKING:
@@ -375,6 +376,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sightings)
 
     _event_commands(sub, common)
+    probe_cli.register(sub, common)
 
     p = sub.add_parser("catalog-check", help="validate a catalog file")
     p.add_argument("file")

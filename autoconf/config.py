@@ -82,6 +82,38 @@ class Settings(BaseSettings):
     retention_days: float = Field(
         default=90, gt=0, description="sessions, mail events, sightings and addresses kept"
     )
+    probe_master_user: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Dovecot master user the probe logs in as (user*master); unset: no master",
+    )
+    probe_master_password_file: Path | None = Field(
+        default=None, description="file holding the master user's password (first line)"
+    )
+    probe_master_separator: str = Field(
+        default="*",
+        min_length=1,
+        max_length=1,
+        description="Dovecot's auth_master_user_separator",
+    )
+    probe_ca_file: Path | None = Field(
+        default=None, description="PEM CA bundle the probe trusts instead of the system CAs"
+    )
+    probe_connect_timeout: float = Field(
+        default=5.0, gt=0, description="seconds a probe waits for a TCP connection"
+    )
+    probe_step_timeout: float = Field(
+        default=10.0, gt=0, description="seconds a probe waits for each answer or TLS handshake"
+    )
+    probe_per_host: int = Field(
+        default=8, ge=1, description="probes at a time against one server host (probe --from)"
+    )
+    probe_concurrency: int = Field(
+        default=64, ge=1, description="mailboxes probed at a time (probe --from)"
+    )
+    probe_max_messages: int = Field(
+        default=50_000, ge=1, description="UID -> Message-ID pairs kept in a mailbox's snapshot"
+    )
     server_id: int = Field(
         default_factory=_default_server_id,
         ge=0,
@@ -96,6 +128,9 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         if self.mobileconfig_chain is not None and self.mobileconfig_cert is None:
             msg = "mobileconfig_chain needs mobileconfig_cert and mobileconfig_key"
+            raise ValueError(msg)
+        if (self.probe_master_user is None) != (self.probe_master_password_file is None):
+            msg = "probe_master_user and probe_master_password_file must be set together"
             raise ValueError(msg)
         return self
 

@@ -67,6 +67,13 @@ class Store(Protocol):
         """Delete sessions, mail events and sightings older than ``before``; rows removed."""
         ...
 
+    async def save_snapshot(self, mailbox: str, data: bytes) -> None:
+        """Keep ``data`` as the mailbox's last probe snapshot (replacing the one before)."""
+
+    async def load_snapshot(self, mailbox: str) -> bytes | None:
+        """The mailbox's last probe snapshot, if one was saved."""
+        ...
+
 
 SIGHTING_COLUMNS = (
     "domain", "mailbox", "client", "endpoint", "ip", "user_agent", "first_seen", "last_seen",

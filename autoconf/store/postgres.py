@@ -39,6 +39,10 @@ _SAVE_CHECKPOINT = (
     " ON CONFLICT (source) DO UPDATE SET inode = excluded.inode,"
     " position = excluded.position, updated_at = excluded.updated_at"
 )
+_SAVE_SNAPSHOT = (
+    "INSERT INTO snapshots (mailbox, data, saved_at) VALUES ($1, $2, $3)"
+    " ON CONFLICT (mailbox) DO UPDATE SET data = excluded.data, saved_at = excluded.saved_at"
+)
 
 
 class PostgresStore:
@@ -195,3 +199,15 @@ class PostgresStore:
                 status = await conn.execute(statement, before)
                 removed += int(status.rsplit(" ", 1)[-1])
         return removed
+
+    async def save_snapshot(self, mailbox: str, data: bytes) -> None:
+        """Keep ``data`` as the mailbox's last probe snapshot (replacing the one before)."""
+        try:
+            await self.pool.execute(_SAVE_SNAPSHOT, mailbox, data, time.time())
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StoreError(f"The snapshot of {mailbox} could not be written: {exc}") from exc
+
+    async def load_snapshot(self, mailbox: str) -> bytes | None:
+        """The mailbox's last probe snapshot, if one was saved."""
+        data = await self.pool.fetchval("SELECT data FROM snapshots WHERE mailbox = $1", mailbox)
+        return None if data is None else bytes(data)

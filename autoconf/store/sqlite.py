@@ -48,6 +48,10 @@ _SAVE_CHECKPOINT = (
     " ON CONFLICT (source) DO UPDATE SET inode = excluded.inode,"
     " position = excluded.position, updated_at = excluded.updated_at"
 )
+_SAVE_SNAPSHOT = (
+    "INSERT INTO snapshots (mailbox, data, saved_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (mailbox) DO UPDATE SET data = excluded.data, saved_at = excluded.saved_at"
+)
 
 
 class SQLiteStore:
@@ -213,3 +217,19 @@ class SQLiteStore:
                 removed += cur.rowcount
             await self.db.execute("COMMIT")
         return removed
+
+    async def save_snapshot(self, mailbox: str, data: bytes) -> None:
+        """Keep ``data`` as the mailbox's last probe snapshot (replacing the one before)."""
+        async with self._write:
+            try:
+                await self.db.execute(_SAVE_SNAPSHOT, (mailbox, data, time.time()))
+            except sqlite3.Error as exc:
+                raise StoreError(f"The snapshot of {mailbox} could not be written: {exc}") from exc
+
+    async def load_snapshot(self, mailbox: str) -> bytes | None:
+        """The mailbox's last probe snapshot, if one was saved."""
+        async with self.db.execute(
+            "SELECT data FROM snapshots WHERE mailbox = ?", (mailbox,)
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else bytes(row[0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from autoconf.probe import api as probe_api
 from autoconf.web import api, events_api, health, pages, setup
 from autoconf.web.observe import UNMATCHED, Observer, make_fallback
 
@@ -28,6 +29,7 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("GET", "/apple/", pages.apple, "apple-page"),
     ("GET", "/apple", pages.apple, "apple-page-bare"),
     ("GET", "/api/v1/mailboxes/{email}/devices", api.mailbox_devices, "api-devices"),
+    ("POST", "/api/v1/mailboxes/{email}/probe", probe_api.probe, "api-probe"),
     ("POST", "/api/v1/events/dovecot", events_api.dovecot, "events-dovecot"),
     ("GET", "/healthz", health.healthz, "healthz"),
     ("GET", "/readyz", health.readyz, "readyz"),

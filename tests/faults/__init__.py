@@ -1,0 +1,1 @@
+"""Tiny loopback servers that misbehave on purpose, one subclass per scenario."""
