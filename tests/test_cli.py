@@ -219,3 +219,14 @@ def test_dns_records_unhosted():
     result = run("dns-records", "--demo", "unhosted.test")
     assert result.returncode == 1
     assert "No mail settings" in result.stderr
+
+
+def test_readme_lists_every_setting():
+    """The README's settings table names every setting there is."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from autoconf.config import Settings  # noqa: PLC0415
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    missing = [name for name in Settings.model_fields if f"| `{name}` |" not in readme]
+    assert missing == []
