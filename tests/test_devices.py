@@ -158,3 +158,9 @@ async def test_purge_removes_old_data(tmp_path):
         assert await store.sightings(mailbox=MAILBOX) == []
     finally:
         await store.close()
+
+
+def test_probe_sessions_are_no_device():
+    """The probe's own IMAP logins (IMAP ID autoconf-probe) are not shown as a device."""
+    probe = session("p", protocol="imap", rip="198.51.100.1", client_name=devices.PROBE_CLIENT)
+    assert devices.build([probe, iphone("i1")]) == devices.build([iphone("i1")])

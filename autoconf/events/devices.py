@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from autoconf.events.sessions import Session
     from autoconf.sightings import Sighting
 
+# The name the probe sends with IMAP ID: its own sessions are no device of the user.
+PROBE_CLIENT = "autoconf-probe"
 _FAMILIES = (
     ("thunderbird", ClientKind.THUNDERBIRD),
     ("k-9", ClientKind.K9),
@@ -189,7 +191,7 @@ def build(sessions: Iterable[Session], sightings: Iterable[Sighting] = ()) -> li
     """Group a mailbox's sessions and setup sightings into devices, most recent first."""
     devices: dict[str, Device] = {}
     ordered = sorted(
-        (s for s in sessions if s.protocol in ("imap", "pop3")),
+        (s for s in sessions if s.protocol in ("imap", "pop3") and s.client_name != PROBE_CLIENT),
         key=lambda s: (_pop3_pattern(s) is None, s.started_at or s.ended_at or 0.0),
     )
     for s in ordered:

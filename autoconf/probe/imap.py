@@ -300,6 +300,12 @@ class ImapClient:
             raise DialogError("an error for CAPABILITY", done.line)
         return self.capabilities
 
+    async def identify(self, name: str, version: str) -> None:
+        """IMAP ID, when offered: the probe names itself so its logins are told apart."""
+        if "ID" in self.capabilities:
+            await self.command(b"ID (" + quote("name") + b" " + quote(name) + b" "
+                               + quote("version") + b" " + quote(version) + b")")  # fmt: skip
+
     async def starttls(self) -> Done:
         """STARTTLS; the caller upgrades the transport on OK."""
         return await self.command(b"STARTTLS")

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from autoconf import __version__
+from autoconf.events.devices import PROBE_CLIENT
 from autoconf.probe.connect import Connection, Endpoint, Timeouts, TlsMode, open_connection
 from autoconf.probe.errors import (
     AuthenticationFailed,
@@ -186,6 +188,8 @@ async def _imap_login(
         if not client.capabilities:
             await client.capability()
     result.capabilities["after_login"] = sorted(client.capabilities)
+    async with conn.step("id"):
+        await client.identify(PROBE_CLIENT, __version__)
 
 
 async def probe_pop3(
