@@ -92,6 +92,9 @@ async def test_imap_starttls_with_the_test_ca(probe_dovecot):
     assert "cleartext_login" in [f["code"] for f in server["findings"]]
     snap = data["snapshot"]
     assert snap["method"] == "first"
+    probe_dovecot.wait_for_log(
+        lambda lines: any("ID sent: name=autoconf-probe" in line for line in lines)
+    )
     assert snap["messages"] == 3
     assert snap["uidnext"] == 4
     assert snap["highestmodseq"] >= 1
