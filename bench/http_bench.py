@@ -168,13 +168,14 @@ class Target:
     note: str = ""
 
 
-def start_service(procs: Processes, tmp: Path) -> Target:
+def start_service(procs: Processes, tmp: Path, workers: int = 1) -> Target:
     """`autoconf serve --demo` with default settings; JSON log lines go to a file."""
+    name = "service" if workers == 1 else f"service-{workers}w"
     port = free_port()
-    data = tmp / "service-data"
+    data = tmp / f"{name}-data"
     data.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCONF_")}
-    log = (tmp / "service.log").open("wb")
+    log = (tmp / f"{name}.log").open("wb")
     cmd = [
         str(AUTOCONF),
         "serve",
@@ -185,11 +186,13 @@ def start_service(procs: Processes, tmp: Path) -> Target:
         str(port),
         "--data-dir",
         str(data),
+        "--workers",
+        str(workers),
     ]
-    proc = procs.start("service", cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp)
+    proc = procs.start(name, cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp)
     base = f"http://{HOST}:{port}"
     wait_ready(base + "/healthz", proc, "the service")
-    return Target("service", base, proc, f"pid {proc.pid}, log {tmp / 'service.log'}")
+    return Target(name, base, proc, f"pid {proc.pid}, log {tmp / (name + '.log')}")
 
 
 def fetch_reference(base: str) -> tuple[bytes, bytes]:
@@ -501,19 +504,28 @@ class Cell:
 
 
 def verdicts(endpoint: str, cells: dict[str, Cell]) -> list[dict[str, Any]]:
-    """The §6 checks for one endpoint: ratio, target, met (None if the baseline is missing)."""
-    svc = cells.get("service")
+    """The §6 checks for one endpoint, for the service and any multi-worker service."""
+    out: list[dict[str, Any]] = []
+    for name in sorted(n for n in cells if n.startswith("service")):
+        out += _verdicts(endpoint, cells, name)
+    return out
+
+
+def _verdicts(endpoint: str, cells: dict[str, Cell], name: str) -> list[dict[str, Any]]:
+    """Ratio, target, met (None if the baseline is missing) for one service target."""
+    svc = cells.get(name)
     out: list[dict[str, Any]] = []
     if svc is None or not svc.runs:
         return out
     goal = TARGETS[endpoint]
-    for base in ("automx2", "nginx", "bare"):
+    bases = ("automx2", "nginx", "bare") if name == "service" else ("automx2", "nginx")
+    for base in bases:
         want = goal[base]
         cell = cells.get(base)
         ratio = svc.rps / cell.rps if cell is not None and cell.runs else None
         out.append(
             {
-                "check": f"service/{base}",
+                "check": f"{name}/{base}",
                 "ratio": ratio,
                 "target": want,
                 "met": None if ratio is None or want is None else ratio >= want,
@@ -522,7 +534,7 @@ def verdicts(endpoint: str, cells: dict[str, Cell]) -> list[dict[str, Any]]:
     if goal["p99_ms"] is not None:
         out.append(
             {
-                "check": "service p99 (ms)",
+                "check": f"{name} p99 (ms)",
                 "ratio": svc.p99,
                 "target": goal["p99_ms"],
                 "met": svc.p99 <= goal["p99_ms"],
@@ -538,7 +550,7 @@ def _fmt_check(v: dict[str, Any]) -> str:
         return f"  {name:<22} {ratio:>9.2f}      target <= {want:g} ms   {flag}"
     if ratio is None:
         return f"  {name:<22} {'-':>9}      baseline missing      {flag}"
-    if name == "service/automx2":
+    if name.endswith("/automx2"):
         return f"  {name:<22} {ratio:>8.1f}x      target >= {want:g}x      {flag}"
     return f"  {name:<22} {ratio * 100:>8.1f}%      target >= {want * 100:g}%     {flag}"
 
@@ -695,6 +707,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="also measure the bare handler on plain asyncio (informational)",
     )
+    p.add_argument(
+        "--service-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also measure the service with --workers N (automx2 runs 2 workers)",
+    )
     p.add_argument("--only", choices=["get", "post"], help="benchmark one endpoint only")
     p.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
     p.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (logs, configs)")
@@ -730,6 +749,8 @@ def main(argv: list[str] | None = None) -> int:
         except BenchError as exc:
             missing["nginx"] = str(exc)
         targets.append(start_bare(procs, tmp, get_body, post_body, uvloop=HAVE_UVLOOP, name="bare"))
+        if args.service_workers > 1:
+            targets.append(start_service(procs, tmp, workers=args.service_workers))
         if args.asyncio_bare and HAVE_UVLOOP:
             targets.append(
                 start_bare(procs, tmp, get_body, post_body, uvloop=False, name="bare-asyncio")
@@ -742,7 +763,7 @@ def main(argv: list[str] | None = None) -> int:
             except BenchError as exc:
                 missing["automx2"] = str(exc)
         for t in targets:
-            if t.name not in {"service", "automx2"}:
+            if not t.name.startswith("service") and t.name != "automx2":
                 check_same_bytes(t, get_body, post_body)
         for name, why in missing.items():
             print(f"\n*** {name} BASELINE MISSING: {why}\n", flush=True)
