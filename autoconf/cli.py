@@ -24,6 +24,7 @@ from autoconf.catalog.live import LiveCatalog
 from autoconf.catalog.load import demo_catalog, load_catalog
 from autoconf.catalog.model import CatalogModel
 from autoconf.config import Settings, config_file_from_env, load_settings
+from autoconf.diagnosis import cli as diagnosis_cli
 from autoconf.errors import AutoconfError, ConfigError
 from autoconf.events import devices
 from autoconf.events.follow import Ingest, Options, Summary
@@ -377,6 +378,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _event_commands(sub, common)
     probe_cli.register(sub, common)
+    diagnosis_cli.register(sub, common)
 
     p = sub.add_parser("catalog-check", help="validate a catalog file")
     p.add_argument("file")

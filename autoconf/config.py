@@ -114,6 +114,31 @@ class Settings(BaseSettings):
     probe_max_messages: int = Field(
         default=50_000, ge=1, description="UID -> Message-ID pairs kept in a mailbox's snapshot"
     )
+    default_language: Literal["en", "de", "fr", "it"] = Field(
+        default="en",
+        description="language of findings and notices when the request names none",
+    )
+    diagnosis_window_days: float = Field(
+        default=30, gt=0, description="days of sessions the diagnosis rules look at"
+    )
+    incident_resolve_days: float = Field(
+        default=14, gt=0, description="days after the cause stops until an incident resolves"
+    )
+    notice_transport: Literal["off", "lmtp", "smtp"] = Field(
+        default="off", description="how the notice mail reaches the mailbox: off, lmtp or smtp"
+    )
+    notice_host: str = Field(default="127.0.0.1", description="LMTP or SMTP server of notices")
+    notice_port: int = Field(
+        default=24, ge=1, le=65535, description="port of that server (LMTP 24, SMTP 25)"
+    )
+    notice_sender: str = Field(
+        default="postmaster@localhost",
+        min_length=3,
+        description="From and envelope sender of notice mails",
+    )
+    notice_interval_hours: float = Field(
+        default=24, ge=0, description="least hours between two notices to one mailbox"
+    )
     server_id: int = Field(
         default_factory=_default_server_id,
         ge=0,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from autoconf.events.sessions import (
@@ -72,6 +73,37 @@ class Store(Protocol):
 
     async def load_snapshot(self, mailbox: str) -> bytes | None:
         """The mailbox's last probe snapshot, if one was saved."""
+        ...
+
+    async def save_incident(self, incident: Incident, transition: str) -> Incident:
+        """Insert (no id) or update an incident and record the transition; with its id."""
+        ...
+
+    async def incidents(
+        self,
+        *,
+        mailbox: str | None = None,
+        state: str | None = "open",
+        severity: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Incident]:
+        """Incidents (of a mailbox, in a state, of a severity), last updated first."""
+        ...
+
+    async def incident_transitions(self, incident_id: int) -> list[Transition]:
+        """The transitions of an incident, oldest first."""
+        ...
+
+    async def claim_notice(self, incident_id: int, at: float, notice_id: str) -> bool:
+        """Mark an incident's notice as sent; False when it already was (never twice)."""
+        ...
+
+    async def release_notice(self, incident_id: int) -> None:
+        """Undo a claim whose notice could not be delivered."""
+
+    async def last_notice_at(self, mailbox: str) -> float | None:
+        """When the last notice to a mailbox was sent, if ever."""
         ...
 
 
@@ -147,3 +179,56 @@ def session_from_row(r: Sequence[Any]) -> Session:
 def mail_row(m: MailRecord) -> tuple[object, ...]:
     """A mail record as the values of MAIL_COLUMNS."""
     return tuple(getattr(m, c) for c in MAIL_COLUMNS)
+
+
+INCIDENT_COLUMNS = (
+    "id", "mailbox", "code", "variant", "severity", "state", "opened_at", "updated_at",
+    "cause_at", "resolved_at", "evidence", "notified_at", "notice_id",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Incident:
+    """A finding of one code on one mailbox over time: open until its cause stops."""
+
+    id: int | None = None
+    mailbox: str
+    code: str
+    severity: str
+    state: str = "open"  # open | resolved
+    opened_at: float
+    updated_at: float
+    cause_at: float
+    resolved_at: float | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    variant: str = ""
+    notified_at: float | None = None
+    notice_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {name: getattr(self, name) for name in INCIDENT_COLUMNS}
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One step of an incident: opened, updated, resolved or notified."""
+
+    at: float
+    transition: str
+    severity: str
+    evidence: dict[str, Any]
+
+
+def incident_row(i: Incident) -> tuple[object, ...]:
+    """An incident as the values of INCIDENT_COLUMNS without the id."""
+    return (i.mailbox, i.code, i.variant, i.severity, i.state, i.opened_at, i.updated_at,
+            i.cause_at, i.resolved_at, json.dumps(i.evidence, sort_keys=True), i.notified_at,
+            i.notice_id)  # fmt: skip
+
+
+def incident_from_row(r: Sequence[Any]) -> Incident:
+    """An incident from the values of INCIDENT_COLUMNS."""
+    values = dict(zip(INCIDENT_COLUMNS, r, strict=True))
+    values["evidence"] = json.loads(values["evidence"])
+    return Incident(**values)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 from typing import TYPE_CHECKING
 
@@ -10,8 +12,13 @@ import asyncpg
 from autoconf.errors import StoreError
 from autoconf.events.sessions import MAIL_COLUMNS, SESSION_COLUMNS, MailRecord
 from autoconf.store.base import (
+    INCIDENT_COLUMNS,
     SIGHTING_COLUMNS,
     Checkpoint,
+    Incident,
+    Transition,
+    incident_from_row,
+    incident_row,
     mail_row,
     session_from_row,
     session_row,
@@ -43,6 +50,17 @@ _SAVE_SNAPSHOT = (
     "INSERT INTO snapshots (mailbox, data, saved_at) VALUES ($1, $2, $3)"
     " ON CONFLICT (mailbox) DO UPDATE SET data = excluded.data, saved_at = excluded.saved_at"
 )
+_INCIDENT_FIELDS = INCIDENT_COLUMNS[1:]
+_INSERT_INCIDENT = (
+    f"INSERT INTO incidents ({', '.join(_INCIDENT_FIELDS)})"  # noqa: S608 - fixed names
+    f" VALUES ({', '.join(f'${n}' for n in range(1, len(_INCIDENT_FIELDS) + 1))}) RETURNING id"
+)
+_UPDATE_INCIDENT = (
+    "UPDATE incidents SET "  # noqa: S608 - fixed column names
+    + ", ".join(f"{c} = ${n}" for n, c in enumerate(_INCIDENT_FIELDS, 1))
+    + f" WHERE id = ${len(_INCIDENT_FIELDS) + 1}"
+)
+_SELECT_INCIDENTS = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents"  # noqa: S608
 
 
 class PostgresStore:
@@ -211,3 +229,98 @@ class PostgresStore:
         """The mailbox's last probe snapshot, if one was saved."""
         data = await self.pool.fetchval("SELECT data FROM snapshots WHERE mailbox = $1", mailbox)
         return None if data is None else bytes(data)
+
+    async def save_incident(self, incident: Incident, transition: str) -> Incident:
+        """Insert (no id) or update an incident and record the transition; with its id."""
+        row = incident_row(incident)
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                if incident.id is None:
+                    new_id = await conn.fetchval(_INSERT_INCIDENT, *row)
+                    incident = dataclasses.replace(incident, id=int(new_id))
+                else:
+                    await conn.execute(_UPDATE_INCIDENT, *row, incident.id)
+                await conn.execute(
+                    "INSERT INTO incident_transitions"
+                    " (incident_id, at, transition, severity, evidence)"
+                    " VALUES ($1, $2, $3, $4, $5)",
+                    incident.id, incident.updated_at, transition, incident.severity,
+                    json.dumps(incident.evidence, sort_keys=True),
+                )  # fmt: skip
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StoreError(f"The incident could not be written: {exc}") from exc
+        return incident
+
+    async def incidents(
+        self,
+        *,
+        mailbox: str | None = None,
+        state: str | None = "open",
+        severity: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Incident]:
+        """Incidents (of a mailbox, in a state, of a severity), last updated first."""
+        where: list[str] = []
+        args: list[object] = []
+        for column, value in (("mailbox", mailbox), ("state", state), ("severity", severity)):
+            if value is not None:
+                args.append(value)
+                where.append(f"{column} = ${len(args)}")
+        query = _SELECT_INCIDENTS + (" WHERE " + " AND ".join(where) if where else "")
+        query += (
+            f" ORDER BY updated_at DESC, id DESC LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}"
+        )
+        rows = await self.pool.fetch(query, *args, limit, offset)
+        return [incident_from_row(tuple(r)) for r in rows]
+
+    async def incident_transitions(self, incident_id: int) -> list[Transition]:
+        """The transitions of an incident, oldest first."""
+        rows = await self.pool.fetch(
+            "SELECT at, transition, severity, evidence FROM incident_transitions"
+            " WHERE incident_id = $1 ORDER BY at, id",
+            incident_id,
+        )
+        return [Transition(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+    async def claim_notice(self, incident_id: int, at: float, notice_id: str) -> bool:
+        """Mark an incident's notice as sent; False when it already was (never twice)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            status = await conn.execute(
+                "UPDATE incidents SET notified_at = $1, notice_id = $2"
+                " WHERE id = $3 AND notified_at IS NULL",
+                at,
+                notice_id,
+                incident_id,
+            )
+            if status != "UPDATE 1":
+                return False
+            await conn.execute(
+                "INSERT INTO incident_transitions (incident_id, at, transition, severity,"
+                " evidence) SELECT id, $1, 'notified', severity, $2 FROM incidents"
+                " WHERE id = $3",
+                at,
+                json.dumps({"notice_id": notice_id}),
+                incident_id,
+            )
+        return True
+
+    async def release_notice(self, incident_id: int) -> None:
+        """Undo a claim whose notice could not be delivered."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "UPDATE incidents SET notified_at = NULL, notice_id = NULL WHERE id = $1",
+                incident_id,
+            )
+            await conn.execute(
+                "DELETE FROM incident_transitions WHERE incident_id = $1"
+                " AND transition = 'notified'",
+                incident_id,
+            )
+
+    async def last_notice_at(self, mailbox: str) -> float | None:
+        """When the last notice to a mailbox was sent, if ever."""
+        value = await self.pool.fetchval(
+            "SELECT max(notified_at) FROM incidents WHERE mailbox = $1", mailbox
+        )
+        return None if value is None else float(value)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import sqlite3
 import time
 from typing import TYPE_CHECKING
@@ -12,8 +14,13 @@ import aiosqlite
 from autoconf.errors import StoreError
 from autoconf.events.sessions import MAIL_COLUMNS, SESSION_COLUMNS, MailRecord
 from autoconf.store.base import (
+    INCIDENT_COLUMNS,
     SIGHTING_COLUMNS,
     Checkpoint,
+    Incident,
+    Transition,
+    incident_from_row,
+    incident_row,
     mail_row,
     session_from_row,
     session_row,
@@ -52,6 +59,17 @@ _SAVE_SNAPSHOT = (
     "INSERT INTO snapshots (mailbox, data, saved_at) VALUES (?, ?, ?)"
     " ON CONFLICT (mailbox) DO UPDATE SET data = excluded.data, saved_at = excluded.saved_at"
 )
+_INCIDENT_FIELDS = INCIDENT_COLUMNS[1:]
+_INSERT_INCIDENT = (
+    f"INSERT INTO incidents ({', '.join(_INCIDENT_FIELDS)})"  # noqa: S608 - fixed names
+    f" VALUES ({', '.join('?' * len(_INCIDENT_FIELDS))})"
+)
+_UPDATE_INCIDENT = (
+    "UPDATE incidents SET "  # noqa: S608 - fixed column names
+    + ", ".join(f"{c} = ?" for c in _INCIDENT_FIELDS)
+    + " WHERE id = ?"
+)
+_SELECT_INCIDENTS = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents"  # noqa: S608
 
 
 class SQLiteStore:
@@ -233,3 +251,96 @@ class SQLiteStore:
         ) as cur:
             row = await cur.fetchone()
         return None if row is None else bytes(row[0])
+
+    async def save_incident(self, incident: Incident, transition: str) -> Incident:
+        """Insert (no id) or update an incident and record the transition; with its id."""
+        row = incident_row(incident)
+        async with self._write:
+            try:
+                await self.db.execute("BEGIN")
+                if incident.id is None:
+                    cur = await self.db.execute(_INSERT_INCIDENT, row)
+                    incident = dataclasses.replace(incident, id=cur.lastrowid)
+                else:
+                    await self.db.execute(_UPDATE_INCIDENT, (*row, incident.id))
+                await self.db.execute(
+                    "INSERT INTO incident_transitions"
+                    " (incident_id, at, transition, severity, evidence) VALUES (?, ?, ?, ?, ?)",
+                    (incident.id, incident.updated_at, transition, incident.severity,
+                     json.dumps(incident.evidence, sort_keys=True)),
+                )  # fmt: skip
+                await self.db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self.db.in_transaction:
+                    await self.db.execute("ROLLBACK")
+                raise StoreError(f"The incident could not be written: {exc}") from exc
+        return incident
+
+    async def incidents(
+        self,
+        *,
+        mailbox: str | None = None,
+        state: str | None = "open",
+        severity: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Incident]:
+        """Incidents (of a mailbox, in a state, of a severity), last updated first."""
+        where, args = [], []
+        for column, value in (("mailbox", mailbox), ("state", state), ("severity", severity)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        query = _SELECT_INCIDENTS + (" WHERE " + " AND ".join(where) if where else "")
+        query += " ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?"
+        async with self.db.execute(query, (*args, limit, offset)) as cur:
+            rows = await cur.fetchall()
+        return [incident_from_row(tuple(r)) for r in rows]
+
+    async def incident_transitions(self, incident_id: int) -> list[Transition]:
+        """The transitions of an incident, oldest first."""
+        async with self.db.execute(
+            "SELECT at, transition, severity, evidence FROM incident_transitions"
+            " WHERE incident_id = ? ORDER BY at, id",
+            (incident_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [Transition(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+    async def claim_notice(self, incident_id: int, at: float, notice_id: str) -> bool:
+        """Mark an incident's notice as sent; False when it already was (never twice)."""
+        async with self._write:
+            cur = await self.db.execute(
+                "UPDATE incidents SET notified_at = ?, notice_id = ?"
+                " WHERE id = ? AND notified_at IS NULL",
+                (at, notice_id, incident_id),
+            )
+            if cur.rowcount != 1:
+                return False
+            await self.db.execute(
+                "INSERT INTO incident_transitions (incident_id, at, transition, severity,"
+                " evidence) SELECT id, ?, 'notified', severity, ? FROM incidents WHERE id = ?",
+                (at, json.dumps({"notice_id": notice_id}), incident_id),
+            )
+        return True
+
+    async def release_notice(self, incident_id: int) -> None:
+        """Undo a claim whose notice could not be delivered."""
+        async with self._write:
+            await self.db.execute(
+                "UPDATE incidents SET notified_at = NULL, notice_id = NULL WHERE id = ?",
+                (incident_id,),
+            )
+            await self.db.execute(
+                "DELETE FROM incident_transitions WHERE incident_id = ? AND transition ="
+                " 'notified'",
+                (incident_id,),
+            )
+
+    async def last_notice_at(self, mailbox: str) -> float | None:
+        """When the last notice to a mailbox was sent, if ever."""
+        async with self.db.execute(
+            "SELECT max(notified_at) FROM incidents WHERE mailbox = ?", (mailbox,)
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None or row[0] is None else float(row[0])

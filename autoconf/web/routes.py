@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from autoconf.diagnosis import api as diagnosis_api
 from autoconf.probe import api as probe_api
 from autoconf.web import api, events_api, health, pages, setup
 from autoconf.web.observe import UNMATCHED, Observer, make_fallback
@@ -30,6 +31,8 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("GET", "/apple", pages.apple, "apple-page-bare"),
     ("GET", "/api/v1/mailboxes/{email}/devices", api.mailbox_devices, "api-devices"),
     ("POST", "/api/v1/mailboxes/{email}/probe", probe_api.probe, "api-probe"),
+    ("GET", "/api/v1/mailboxes/{email}/diagnosis", diagnosis_api.diagnosis, "api-diagnosis"),
+    ("GET", "/api/v1/findings", diagnosis_api.findings, "api-findings"),
     ("POST", "/api/v1/events/dovecot", events_api.dovecot, "events-dovecot"),
     ("GET", "/healthz", health.healthz, "healthz"),
     ("GET", "/readyz", health.readyz, "readyz"),

@@ -1,0 +1,1 @@
+"""Diagnosis: pure rules over a mailbox's data, findings, messages, incidents."""

@@ -1,0 +1,1 @@
+"""Notices to users: the mail that tells a mailbox's owner what the diagnosis found."""
