@@ -169,7 +169,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "recommendation": (
             "Alle bis auf höchstens eines auf IMAP umstellen oder jedes POP3-Programm eine "
-            "Kopie auf dem Server lassen lassen."
+            "Kopie auf dem Server belassen lassen."
         ),
         "user": (
             "Mehrere Ihrer Geräte holen Mails per POP3 ab und mindestens eines löscht sie vom "
