@@ -8,6 +8,7 @@ import poplib
 import shutil
 import socket
 import subprocess
+import tracemalloc
 from collections import Counter
 from datetime import datetime
 from email.message import EmailMessage
@@ -30,6 +31,8 @@ from autoconf.events import (
 from autoconf.events.dovecot_log import classify_line
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from autoconf.events.model import Event
     from tests.servers.dovecot import DovecotServer
 
@@ -599,3 +602,87 @@ def test_fixture_message_names_the_install_command() -> None:
     from tests.servers.dovecot import NOT_INSTALLED  # noqa: PLC0415 - loaded as a plugin
 
     assert "apt-get install dovecot-imapd dovecot-pop3d dovecot-lmtpd" in NOT_INSTALLED
+
+
+# ---------------------------------------------------------------- fast paths and streaming
+
+
+def test_fast_constructors_build_what_the_dataclass_builds() -> None:
+    """An event from the parser is the exact class, equal and hashed like one from __init__."""
+    login = parse_line(LOGIN, year=YEAR, default_domain=DOMAIN)
+    assert type(login) is Login
+    assert login == Login(**{name: getattr(login, name) for name in Login.__slots__})
+    assert hash(login) == hash(Login(**{name: getattr(login, name) for name in Login.__slots__}))
+    with pytest.raises(AttributeError):  # still frozen
+        login.user = "mallory"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (  # a user name with ", " inside its brackets: the general reader rejoins it
+            (
+                "2026-11-29 01:34:23.613589 imap-login: Info: Login: user=<a, b>, method=PLAIN, "
+                "rip=192.0.2.7, lip=192.0.2.1, session=<s1>"
+            ),
+            ("user", "a, b"),
+        ),
+        (  # a subject with ", " in it: not the one-step shape, same reading
+            (
+                "2026-11-29 01:34:23.613589 imap(bob)<1><s>: Info: expunge: box=INBOX, uid=9, "
+                "subject=Hello, world, flags=()"
+            ),
+            ("subject", "Hello, world"),
+        ),
+        (  # an IMAP logout format with a field more than 2.3's default
+            (
+                "2026-11-29 01:34:23.613589 imap(bob)<1><s>: Info: Disconnected: Logged out in=1 "
+                "out=2 deleted=3 expunged=4 trashed=5 hdr_count=0 hdr_bytes=0 body_count=0 "
+                "body_bytes=0 autoexpunged=7"
+            ),
+            ("trashed", 5),
+        ),
+        (  # a prefix whose only <…> after the pid is an address, not a session
+            (
+                "2026-11-29 01:34:23.613589 imap(bob)<1><192.0.2.7>: Info: Disconnected: Logged "
+                "out in=1 out=2"
+            ),
+            ("rip", "192.0.2.7"),
+        ),
+    ],
+    ids=["user-with-comma", "subject-with-comma", "extra-counter", "prefix-rip-only"],
+)
+def test_shapes_outside_the_fast_paths(line: str, expected: tuple[str, object]) -> None:
+    """Lines the one-step readers do not take are read by the general path, as before."""
+    event = parse_line(line, year=YEAR, default_domain=DOMAIN)
+    assert event is not None
+    assert getattr(event, expected[0]) == expected[1]
+
+
+def test_parse_streams_without_holding_the_input() -> None:
+    """Events come out while lines go in, the counters are current, memory stays flat."""
+    consumed = 0
+
+    def lines(count: int) -> Iterator[bytes]:
+        nonlocal consumed
+        for number in range(count):
+            consumed += 1
+            yield (LOGIN.replace("qZUES2BhCop/AAAB", f"s{number}") + "\n").encode()
+
+    parser = Parser(year=YEAR, default_domain=DOMAIN)
+    stream = parser.parse(lines(10**9))
+    next(stream)
+    assert consumed == 1
+    assert (parser.lines, parser.events) == (1, 1)
+
+    def peak(count: int) -> int:
+        tracemalloc.start()
+        try:
+            for _ in Parser(year=YEAR, default_domain=DOMAIN).parse(lines(count)):
+                pass
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(2_000), peak(20_000)
+    assert large < small * 2 + 64 * 1024  # ten times the lines, not ten times the memory

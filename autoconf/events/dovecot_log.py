@@ -9,16 +9,25 @@ A line is ``<timestamp> [<host> dovecot[<pid>]: ]<prefix>: [<Level>: ]<message>`
 - prefix: a login process (``imap-login``), a mail process with ``mail_log_prefix``
   (``imap(alice)<pid><session>[<rip>]``, or ``imap(alice)`` on old defaults), ``auth``, …
 
-Speed: the message kind is found with ``startswith``/``find`` on fixed strings and the
-``key=value, key=<value>`` lists are split with str methods; there is no regular expression
-on the hot path. Lines that yield no event are counted by kind (see ``SKIP_KINDS``).
+Lines that yield no event are counted by kind (see ``SKIP_KINDS``).
+
+Speed (bench/ingest_parse_bench.py): a line is dispatched once, by its prefix (parsed once
+and cached, with the handler for its kind) and a fixed-string test on its message; only the
+lines that carry an event are taken apart. The usual shapes (login elements, the mail
+process prefix, POP3/IMAP logout counters, mail_log fields) are read by one anchored regex
+each, tried only after that dispatch; any other shape falls back to the general str-method
+reader, which reads it as before. Events are built by positional constructors generated
+once per class (``_maker``) instead of the frozen dataclass ``__init__`` (one
+``object.__setattr__`` per field).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections import Counter
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from autoconf.events.model import (
     AbortedLogin,
@@ -34,7 +43,7 @@ from autoconf.events.model import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
 MAX_LINE: Final = 64 * 1024
 """Longer lines are skipped as ``overlong`` without being looked at."""
@@ -76,12 +85,128 @@ _MAIL_LOG_KEYS: Final = frozenset(
 )
 _ABORTED_STARTS: Final = ("Disconnected", "Aborted login", "Login aborted")
 _IP_CHARS: Final = "0123456789abcdefABCDEF:."
-_DIGITS: Final = "0123456789"
+_DIGIT_SET: Final = frozenset("0123456789")
+_MONTH_INITIALS: Final = frozenset("ADFJMNOS")
 _TS_CACHE: dict[tuple[str, int], datetime] = {}
 _TS_CACHE_MAX: Final = 4096
 _PREFIXES: dict[str, _Prefix] = {}
 _PREFIXES_MAX: Final = 8192
 _fromiso = datetime.fromisoformat
+
+# The usual shapes, read in one step; anything else takes the general path. No value holds a
+# comma, so each is exactly one ", "-separated part and a match reads what the general path
+# would read. ("[^,]" rather than a narrower class: sre scans a single excluded character
+# several times faster than a set.)
+_ELEMENTS: Final = re.compile(
+    r"user=<([^,]*)>(?:, method=([^,]+))?, rip=([^,]+)(?:, rport=([0-9]+))?, lip=([^,]+)"
+    r"(?:, lport=([0-9]+))?(?:, mpid=([0-9]+))?, (?:(TLS), (?:(TLSv[^,]*), )?|(secured), )?"
+    r"session=<([^,]+)>"
+)
+_POP3_LOGOUT: Final = re.compile(
+    r"(?:Disconnected: )?([^=]*) top=([0-9]+)/([0-9]+), retr=([0-9]+)/([0-9]+), "
+    r"del=([0-9]+)/([0-9]+), size=([0-9]+)"
+    r"(?:, deleted_bytes=([0-9]+), uidl_hash=([^,]*), in=([0-9]+), out=([0-9]+))?"
+)
+_IMAP_LOGOUT: Final = re.compile(
+    r"(?:Disconnected: )?([^=]*) in=([0-9]+) out=([0-9]+)(?: deleted=([0-9]+) "
+    r"expunged=([0-9]+) trashed=([0-9]+) hdr_count=([0-9]+) hdr_bytes=([0-9]+) "
+    r"body_count=([0-9]+) body_bytes=([0-9]+))?"
+)
+
+_MAIL_LOG_FIELDS: Final = re.compile(  # mail_log_fields in the order Dovecot writes them
+    r"box=([^,]*)(?:, uid=([0-9]+))?(?:, msgid=([^,]*))?(?:, size=([0-9]+))?"
+    r"(?:, vsize=([0-9]+))?(?:, from=([^,]*))?(?:, subject=([^,]*))?(?:, flags=([^,]*))?"
+)
+_MAIL_PREFIX: Final = re.compile(r"([^(]*)\(([^)]*)\)<([0-9]+)><([^>)]*)>(?:<([^>)]*)>)?")
+
+_E = TypeVar("_E")
+
+
+def _maker(cls: type[_E], order: str) -> Callable[..., _E]:
+    """A positional constructor of the frozen, slotted dataclass ``cls``: fields of ``order``.
+
+    The frozen ``__init__`` pays one ``object.__setattr__`` per field. This one fills a twin
+    class with the same slots by plain attribute stores, then makes the object a ``cls`` by
+    assigning ``__class__`` (allowed between classes of identical layout). Fields not in
+    ``order`` (optional ones added to the model later) get their defaults. It proves once that
+    it builds what ``__init__`` builds; a class where it cannot (``__post_init__``, other
+    layouts, required fields it does not know) is built through ``__init__`` instead.
+    """
+    names = order.split()
+    fields = dataclasses.fields(cast("Any", cls))
+
+    def through_init(*args: object) -> _E:
+        return cls(**dict(zip(names, args, strict=True)))
+
+    slots = cls.__dict__.get("__slots__")
+    if (
+        hasattr(cls, "__post_init__")
+        or not isinstance(slots, tuple)
+        or not {f.name for f in fields} <= set(slots)
+        or not all(f.init for f in fields)
+        or not set(names) <= {f.name for f in fields}
+    ):
+        return through_init
+    twin = type(f"_{cls.__name__}Twin", (), {"__slots__": slots, "__module__": __name__})
+    namespace: dict[str, object] = {"_new": object.__new__, "_twin": twin, "_cls": cls}
+    body = []
+    for i, field in enumerate(fields):
+        if field.name in names:
+            value = field.name
+        elif field.default is not dataclasses.MISSING:
+            namespace[f"_default{i}"] = field.default
+            value = f"_default{i}"
+        elif field.default_factory is not dataclasses.MISSING:
+            namespace[f"_factory{i}"] = field.default_factory
+            value = f"_factory{i}()"
+        else:
+            return through_init
+        body.append(f"    obj_.{field.name} = {value}\n")
+    source = (
+        f"def make({', '.join(names)}):\n    obj_ = _new(_twin)\n{''.join(body)}"
+        "    obj_.__class__ = _cls\n    return obj_\n"
+    )
+    exec(source, namespace)  # noqa: S102 - our own text, built from the dataclass fields
+    make = cast("Callable[..., _E]", namespace["make"])
+    probe = [object() for _ in names]
+    try:
+        same = make(*probe) == through_init(*probe)
+    except TypeError:  # "object layout differs": __class__ cannot be assigned
+        same = False
+    return make if same else through_init
+
+
+_new_login = _maker(
+    Login,
+    "time session user mailbox protocol method rip rport lip lport mpid tls secured tls_details",
+)
+_new_client_id = _maker(
+    ClientId,
+    "time session user mailbox protocol rip rport lip lport fields name version os os_version "
+    "vendor",
+)
+_new_pop3_logout = _maker(
+    Pop3Logout,
+    "time session user mailbox pid rip reason top top_bytes retr retr_bytes deleted messages "
+    "size deleted_bytes uidl_hash bytes_in bytes_out",
+)
+_new_imap_logout = _maker(
+    ImapLogout,
+    "time session user mailbox pid rip reason bytes_in bytes_out deleted expunged trashed "
+    "hdr_count hdr_bytes body_count body_bytes",
+)
+_new_disconnected = _maker(Disconnected, "time session user mailbox service pid rip reason")
+_new_mail_event = _maker(
+    MailEvent,
+    "time session user mailbox service pid rip action box uid msgid size vsize flags sender "
+    "subject source_box",
+)
+_new_auth_failure = _maker(AuthFailure, "time session user mailbox rip source reason")
+_new_aborted = _maker(
+    AbortedLogin,
+    "time session user mailbox protocol method rip rport lip lport tls secured reason "
+    "auth_failed attempts",
+)
 
 
 class _Bad(Exception):
@@ -115,36 +240,50 @@ class Parser:
         self._last_month = 0
 
     def parse(self, lines: Iterable[str | bytes]) -> Iterator[Event]:
-        """Yield the events of ``lines`` in order; every line is counted exactly once."""
+        """Yield the events of ``lines`` in order; every line is counted exactly once.
+
+        A generator: it holds one line at a time, so memory stays flat however long the input.
+        The line count lives in a local, stored back before each event is handed out and when
+        the generator ends (or is closed): the counters are current whenever the caller looks.
+        """
         skipped = self.skipped
         domain = self.default_domain
-        for raw in lines:
-            self.lines += 1
-            if isinstance(raw, bytes):
-                if len(raw) > MAX_LINE:
-                    skipped["overlong"] += 1
-                    continue
+        classify = _classify
+        months = _MONTHS
+        digits = _DIGIT_SET
+        count = self.lines
+        try:
+            for raw in lines:
+                count += 1
+                if isinstance(raw, bytes):
+                    if len(raw) > MAX_LINE:
+                        skipped["overlong"] += 1
+                        continue
+                    try:
+                        line = raw.decode("utf-8")
+                    except UnicodeDecodeError:
+                        skipped["binary"] += 1
+                        continue
+                else:
+                    line = raw
+                if line[:1] not in digits:
+                    month = months.get(line[:3])
+                    if month is not None:
+                        if month < self._last_month - 6:
+                            self.year += 1
+                        self._last_month = month
                 try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    skipped["binary"] += 1
-                    continue
-            else:
-                line = raw
-            month = _MONTHS.get(line[:3])
-            if month is not None:
-                if month < self._last_month - 6:
-                    self.year += 1
-                self._last_month = month
-            try:
-                result = _classify(line, self.year, domain)
-            except Exception:  # noqa: BLE001 - the contract is to count, never to raise
-                result = "malformed"
-            if isinstance(result, str):
-                skipped[result] += 1
-            else:
-                self.events += 1
-                yield result
+                    result = classify(line, self.year, domain)
+                except Exception:  # noqa: BLE001 - the contract is to count, never to raise
+                    result = "malformed"
+                if isinstance(result, str):
+                    skipped[result] += 1
+                else:
+                    self.lines = count
+                    self.events += 1
+                    yield result
+        finally:
+            self.lines = count
 
     def summary(self) -> dict[str, int]:
         """Lines read, events produced and skipped lines by kind (only kinds seen)."""
@@ -159,14 +298,12 @@ def _classify(line: str, year: int, domain: str | None) -> Event | str:  # noqa:
         return "overlong"
     if line[-1:] == "\n":
         line = line.rstrip("\r\n")
-    if not line or line.isspace():
-        return "empty"
     if "\x00" in line or (not line.isascii() and _is_binary(line)):
         return "binary"
 
     # timestamp
-    first = line[0]
-    if first in _DIGITS:
+    first = line[:1]
+    if first in _DIGIT_SET:
         sp = line.find(" ", 19 if line[10:11] == " " else 0)
         if sp < 0:
             return "truncated"
@@ -174,7 +311,7 @@ def _classify(line: str, year: int, domain: str | None) -> Event | str:  # noqa:
             time = _fromiso(line[:sp])
         except ValueError:
             return "unknown" if len(line) > 26 else "truncated"  # noqa: PLR2004
-    elif first in "ADFJMNOS":
+    elif first in _MONTH_INITIALS:
         time_or_kind = _syslog_time(line, year)
         if isinstance(time_or_kind, str):
             return time_or_kind
@@ -182,14 +319,18 @@ def _classify(line: str, year: int, domain: str | None) -> Event | str:  # noqa:
         sp = line.find(" ", 15)
         if sp < 0:
             return "truncated"
+    elif not line or line.isspace():  # (whitespace is never binary: the order is free)
+        return "empty"
     else:
         return "unknown"
 
     # "<prefix>: [Info: ]<message>", with syslog's "host tag: " in front of the prefix
-    prefix, sep, msg = line[sp + 1 :].partition(": ")
-    if not sep:
+    colon = line.find(": ", sp + 1)
+    if colon < 0:
         return "truncated"
+    prefix = line[sp + 1 : colon]
     if " " in prefix:
+        msg = line[colon + 2 :]
         host_end = prefix.find(" ")
         if prefix.startswith("dovecot", host_end + 1):
             prefix, sep, msg = msg.partition(": ")
@@ -197,56 +338,77 @@ def _classify(line: str, year: int, domain: str | None) -> Event | str:  # noqa:
                 return "truncated"
         elif "(" not in prefix[:host_end]:
             return "foreign"
-    if msg[:6] == "Info: ":
-        msg = msg[6:]
-    elif msg.startswith(_LEVELS):
+        if msg[:6] == "Info: ":
+            msg = msg[6:]
+        elif msg.startswith(_LEVELS):
+            return "ignored"
+    elif line.startswith("Info: ", colon + 2):
+        msg = line[colon + 8 :]
+    elif line.startswith(_LEVELS, colon + 2):
         return "ignored"
+    else:
+        msg = line[colon + 2 :]
 
     entry = _PREFIXES.get(prefix)
     if entry is None or entry[0] != domain:
         entry = _prefix(prefix, domain)
-    kind = entry[1]
-    if kind == "mail":
-        return _mail_process(msg, entry, time)
-    if kind == "login":
-        return _login_process(msg, entry[2], time, domain)
-    if kind == "auth":
-        return _auth(msg, time, domain)
-    if kind == "stats" and msg[:1] == "{":
-        return "json"
-    return "ignored"
+    return entry[1](msg, entry, time)
 
 
 _Prefix = tuple[
-    str | None, str, str, str, str, int | None, str | None, str | None
-]  # domain, kind, service, user, mailbox, pid, session, rip
+    str | None,
+    "Callable[[str, Any, datetime], Event | str]",
+    str,
+    str,
+    str,
+    int | None,
+    str | None,
+    str | None,
+]  # domain, handler, service, user, mailbox, pid, session, rip
 
 
 def _prefix(prefix: str, domain: str | None) -> _Prefix:
     """Parse and remember a line prefix: a mail process prefix repeats on every session line."""
-    service, paren, rest = prefix.partition("(")
     entry: _Prefix
-    if not paren:
-        if service[-6:] == "-login":
-            entry = (domain, "login", service[:-6], "", "", None, None, None)
-        elif service == "auth":
-            entry = (domain, "auth", service, "", "", None, None, None)
-        else:
-            entry = (domain, "stats" if service == "stats" else "other", service, "", "", None,
-                     None, None)  # fmt: skip
-    elif service.startswith("auth"):
-        entry = (domain, "auth", service, "", "", None, None, None)
+    match = _MAIL_PREFIX.fullmatch(prefix)
+    if match is not None and match[1][:4] != "auth":  # svc(user)<pid><session>[<rip>]
+        service, user, pid, session, rip = match.groups()
+        if rip is None and ("." in session or ":" in session) and not session.strip(_IP_CHARS):
+            session, rip = None, session  # "<pid><rip>": no session
+        mailbox = user if domain is None or "@" in user else f"{user}@{domain}"
+        entry = (domain, _mail_process, service, user, mailbox, int(pid), session, rip)
     else:
-        user, close, tail = rest.rpartition(")")
-        if not close or (not tail and user.isdigit()):  # "lmtp(6898)": no user
-            entry = (domain, "other", service, "", "", None, None, None)
-        else:
-            pid, session, rip = _groups(tail)
-            entry = (domain, "mail", service, user, _mailbox(user, domain), pid, session, rip)
+        entry = _prefix_general(prefix, domain)
     if len(_PREFIXES) >= _PREFIXES_MAX:
         _PREFIXES.clear()
     _PREFIXES[prefix] = entry
     return entry
+
+
+def _prefix_general(prefix: str, domain: str | None) -> _Prefix:
+    service, paren, rest = prefix.partition("(")
+    if not paren:
+        if service[-6:] == "-login":
+            return (domain, _login_process, service[:-6], "", "", None, None, None)
+        if service == "auth":
+            return (domain, _auth, service, "", "", None, None, None)
+        return (domain, _stats if service == "stats" else _other, service, "", "", None, None,
+                None)  # fmt: skip
+    if service.startswith("auth"):
+        return (domain, _auth, service, "", "", None, None, None)
+    user, close, tail = rest.rpartition(")")
+    if not close or (not tail and user.isdigit()):  # "lmtp(6898)": no user
+        return (domain, _other, service, "", "", None, None, None)
+    pid, session, rip = _groups(tail)
+    return (domain, _mail_process, service, user, _mailbox(user, domain), pid, session, rip)
+
+
+def _stats(msg: str, _entry: _Prefix, _time: datetime) -> str:
+    return "json" if msg[:1] == "{" else "ignored"
+
+
+def _other(_msg: str, _entry: _Prefix, _time: datetime) -> str:
+    return "ignored"
 
 
 def _is_binary(line: str) -> bool:
@@ -369,6 +531,39 @@ def _elements_careful(text: str) -> dict[str, str]:
     return values
 
 
+_Fields = tuple[
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    bool,
+    bool,
+    str | None,
+]  # user, session, method, rip, rport, lip, lport, mpid (ints as logged), tls, secured, details
+
+
+def _login_fields(text: str) -> _Fields:
+    """The login elements with user and session unbracketed (``<>`` -> ``None``).
+
+    The usual shape is read by ``_ELEMENTS``; any other by ``_elements``, which raises
+    ``_Bad`` when a ``<…>`` value is cut short.
+    """
+    match = _ELEMENTS.fullmatch(text)
+    if match is not None:
+        user, method, rip, rport, lip, lport, mpid, tls, details, secured, session = match.groups()
+        return (user or None, session, method, rip, rport, lip, lport, mpid, tls is not None,
+                secured is not None, details)  # fmt: skip
+    values, tls_on, secured_on, details = _elements(text)
+    get = values.get
+    return (_bracketed(get("user")), _bracketed(get("session")), get("method"), get("rip"),
+            get("rport"), get("lip"), get("lport"), get("mpid"), tls_on, secured_on,
+            details)  # fmt: skip
+
+
 def _bracketed(value: str | None) -> str | None:
     """``<alice>`` -> ``alice``; ``<>`` -> ``None``."""
     if value is None or len(value) <= 2:  # noqa: PLR2004
@@ -376,32 +571,54 @@ def _bracketed(value: str | None) -> str | None:
     return value[1:-1]
 
 
-def _login_process(msg: str, protocol: str, time: datetime, domain: str | None) -> Event | str:
+def _login_process(msg: str, entry: _Prefix, time: datetime) -> Event | str:  # noqa: PLR0911
+    domain = entry[0]
+    protocol = entry[2]
     if msg[:7] == "Login: ":
+        match = _ELEMENTS.fullmatch(msg, 7)
+        if match is not None:  # the usual shape: no "<…>" value to rejoin, no odd number
+            user, method, rip, rport, lip, lport, mpid, tls, details, secured, session = (
+                match.groups()
+            )
+            if not user:
+                return "truncated"
+            return _new_login(
+                time,
+                session,
+                user,
+                user if domain is None or "@" in user else f"{user}@{domain}",
+                protocol,
+                method,
+                rip,
+                None if rport is None else int(rport),
+                lip,
+                None if lport is None else int(lport),
+                None if mpid is None else int(mpid),
+                tls is not None,
+                secured is not None,
+                details,
+            )
         try:
-            values, tls, secured, details = _elements(msg[7:])
-            user = _bracketed(values.get("user"))
+            user, session, method, rip, rport, lip, lport, mpid, tls, secured, details = (
+                _login_fields(msg[7:])
+            )
             if user is None:
                 return "truncated"
-            get = values.get
-            rport = get("rport")
-            lport = get("lport")
-            mpid = get("mpid")
-            return Login(
-                time=time,
-                session=_bracketed(get("session")),
-                user=user,
-                mailbox=_mailbox(user, domain),
-                protocol=protocol,
-                method=get("method"),
-                rip=get("rip"),
-                rport=None if rport is None else int(rport),
-                lip=get("lip"),
-                lport=None if lport is None else int(lport),
-                mpid=None if mpid is None else int(mpid),
-                tls=tls,
-                secured=secured,
-                tls_details=details,
+            return _new_login(
+                time,
+                session,
+                user,
+                user if domain is None or "@" in user else f"{user}@{domain}",
+                protocol,
+                method,
+                rip,
+                None if rport is None else int(rport),
+                lip,
+                None if lport is None else int(lport),
+                None if mpid is None else int(mpid),
+                tls,
+                secured,
+                details,
             )
         except (_Bad, ValueError):
             return "truncated"
@@ -422,30 +639,31 @@ def _aborted(msg: str, protocol: str, time: datetime, domain: str | None) -> Eve
     reason = msg[:cut]
     reason = reason.removeprefix("Disconnected: ")
     try:
-        values, tls, secured, _ = _elements(msg[cut + 2 :])
-        user = _bracketed(values.get("user"))
+        user, session, method, rip, rport, lip, lport, _, tls, secured, _ = _login_fields(
+            msg[cut + 2 :]
+        )
         attempts = None
         failed = "auth failed" in reason
         if failed:
             tail = reason[reason.find("auth failed, ") + 13 :]
             number = tail[: tail.find(" ")]
             attempts = int(number) if number.isdigit() else None
-        return AbortedLogin(
-            time=time,
-            session=_bracketed(values.get("session")),
-            user=user,
-            mailbox=None if user is None else _mailbox(user, domain),
-            protocol=protocol,
-            method=values.get("method"),
-            rip=values.get("rip"),
-            rport=_int(values.get("rport")),
-            lip=values.get("lip"),
-            lport=_int(values.get("lport")),
-            tls=tls,
-            secured=secured,
-            reason=reason,
-            auth_failed=failed,
-            attempts=attempts,
+        return _new_aborted(
+            time,
+            session,
+            user,
+            None if user is None else _mailbox(user, domain),
+            protocol,
+            method,
+            rip,
+            _int(rport),
+            lip,
+            _int(lport),
+            tls,
+            secured,
+            reason,
+            failed,
+            attempts,
         )
     except _Bad:
         return "truncated"
@@ -468,12 +686,11 @@ def _client_id(  # noqa: PLR0917 - internal, called from two places
         if cut < 0:
             return "truncated"
         try:
-            values, _, _, _ = _elements(msg[cut + 2 :])
-            session = _bracketed(values.get("session"))
-            rip = values.get("rip")
-            rport = _int(values.get("rport"))
-            lip = values.get("lip")
-            lport = _int(values.get("lport"))
+            _, session, _, rip, rport_text, lip, lport_text, _, _, _, _ = _login_fields(
+                msg[cut + 2 :]
+            )
+            rport = _int(rport_text)
+            lport = _int(lport_text)
         except _Bad:
             return "truncated"
         msg = msg[:cut]
@@ -486,30 +703,32 @@ def _client_id(  # noqa: PLR0917 - internal, called from two places
             continue
         pairs.append((key.lower(), value))
     found = dict(pairs)
-    return ClientId(
-        time=time,
-        session=session,
-        user=user,
-        mailbox=mailbox,
-        protocol=protocol,
-        rip=rip,
-        rport=rport,
-        lip=lip,
-        lport=lport,
-        fields=tuple(pairs),
-        name=found.get("name"),
-        version=found.get("version"),
-        os=found.get("os"),
-        os_version=found.get("os-version"),
-        vendor=found.get("vendor"),
+    get = found.get
+    return _new_client_id(
+        time,
+        session,
+        user,
+        mailbox,
+        protocol,
+        rip,
+        rport,
+        lip,
+        lport,
+        tuple(pairs),
+        get("name"),
+        get("version"),
+        get("os"),
+        get("os-version"),
+        get("vendor"),
     )
 
 
 # ---------------------------------------------------------------- auth
 
 
-def _auth(msg: str, time: datetime, domain: str | None) -> Event | str:
+def _auth(msg: str, entry: _Prefix, time: datetime) -> Event | str:
     """``passwd-file(alice,127.0.0.1,<session>): Password mismatch``."""
+    domain = entry[0]
     paren = msg.find("(")
     close = msg.find("): ", paren)
     if paren <= 0 or close < 0 or " " in msg[:paren]:
@@ -524,14 +743,14 @@ def _auth(msg: str, time: datetime, domain: str | None) -> Event | str:
     user: str | None = inner[0]
     if user in {"", "?"}:
         user = None
-    return AuthFailure(
-        time=time,
-        session=session,
-        user=user,
-        mailbox=None if user is None else _mailbox(user, domain),
-        rip=inner[1] if len(inner) > 1 else None,
-        source=msg[:paren],
-        reason=msg[close + 3 :],
+    return _new_auth_failure(
+        time,
+        session,
+        user,
+        None if user is None else _mailbox(user, domain),
+        inner[1] if len(inner) > 1 else None,
+        msg[:paren],
+        msg[close + 3 :],
     )
 
 
@@ -555,15 +774,15 @@ def _mail_process(msg: str, entry: _Prefix, time: datetime) -> Event | str:  # n
         elif msg[:6] == "msgid=" or msg[:13] == "sieve: msgid=":
             return _delivered(msg, entry, time)
         if msg[:12] == "Disconnected":
-            return Disconnected(
-                time=time,
-                session=entry[6],
-                user=entry[3],
-                mailbox=entry[4],
-                service=service,
-                pid=entry[5],
-                rip=entry[7],
-                reason=msg[14:] if msg[:14] == "Disconnected: " else msg,
+            return _new_disconnected(
+                time,
+                entry[6],
+                entry[3],
+                entry[4],
+                service,
+                entry[5],
+                entry[7],
+                msg[14:] if msg[:14] == "Disconnected: " else msg,
             )
     except (_Bad, ValueError):
         return "truncated"
@@ -581,6 +800,31 @@ def _split_reason(msg: str) -> tuple[str, str]:
 
 
 def _pop3_logout(msg: str, entry: _Prefix, time: datetime) -> Event:
+    match = _POP3_LOGOUT.fullmatch(msg)
+    if match is not None:
+        (reason, top, top_bytes, retr, retr_bytes, deleted, messages, size, deleted_bytes,
+         uidl_hash, bytes_in, bytes_out) = match.groups()  # fmt: skip
+        rich = deleted_bytes is not None
+        return _new_pop3_logout(
+            time,
+            entry[6],
+            entry[3],
+            entry[4],
+            entry[5],
+            entry[7],
+            reason,
+            int(top),
+            int(top_bytes),
+            int(retr),
+            int(retr_bytes),
+            int(deleted),
+            int(messages),
+            int(size),
+            int(deleted_bytes) if rich else None,
+            uidl_hash,
+            int(bytes_in) if rich else None,
+            int(bytes_out) if rich else None,
+        )
     reason, stats = _split_reason(msg)
     values: dict[str, str] = {}
     for part in stats.split(", "):
@@ -596,25 +840,25 @@ def _pop3_logout(msg: str, entry: _Prefix, time: datetime) -> Event:
     deleted_bytes = get("deleted_bytes")
     bytes_in = get("in")
     bytes_out = get("out")
-    return Pop3Logout(
-        time=time,
-        session=entry[6],
-        user=entry[3],
-        mailbox=entry[4],
-        pid=entry[5],
-        rip=entry[7],
-        reason=reason,
-        top=top,
-        top_bytes=top_bytes,
-        retr=retr,
-        retr_bytes=retr_bytes,
-        deleted=deleted,
-        messages=messages,
-        size=None if size is None else int(size),
-        deleted_bytes=None if deleted_bytes is None else int(deleted_bytes),
-        uidl_hash=get("uidl_hash"),
-        bytes_in=None if bytes_in is None else int(bytes_in),
-        bytes_out=None if bytes_out is None else int(bytes_out),
+    return _new_pop3_logout(
+        time,
+        entry[6],
+        entry[3],
+        entry[4],
+        entry[5],
+        entry[7],
+        reason,
+        top,
+        top_bytes,
+        retr,
+        retr_bytes,
+        deleted,
+        messages,
+        None if size is None else int(size),
+        None if deleted_bytes is None else int(deleted_bytes),
+        get("uidl_hash"),
+        None if bytes_in is None else int(bytes_in),
+        None if bytes_out is None else int(bytes_out),
     )
 
 
@@ -627,6 +871,32 @@ def _pair(value: str | None) -> tuple[int | None, int | None]:
 
 
 def _imap_logout(msg: str, entry: _Prefix, time: datetime) -> Event:
+    match = _IMAP_LOGOUT.fullmatch(msg)
+    if match is not None:
+        (reason, bytes_in, bytes_out, deleted, expunged, trashed, hdr_count, hdr_bytes,
+         body_count, body_bytes) = match.groups()  # fmt: skip
+        if deleted is None:
+            return _new_imap_logout(time, entry[6], entry[3], entry[4], entry[5], entry[7],
+                                    reason, int(bytes_in), int(bytes_out), None, None, None,
+                                    None, None, None, None)  # fmt: skip
+        return _new_imap_logout(
+            time,
+            entry[6],
+            entry[3],
+            entry[4],
+            entry[5],
+            entry[7],
+            reason,
+            int(bytes_in),
+            int(bytes_out),
+            int(deleted),
+            int(expunged),
+            int(trashed),
+            int(hdr_count),
+            int(hdr_bytes),
+            int(body_count),
+            int(body_bytes),
+        )
     reason, stats = _split_reason(msg)
     values: dict[str, int] = {}
     for part in stats.split():
@@ -634,23 +904,23 @@ def _imap_logout(msg: str, entry: _Prefix, time: datetime) -> Event:
         if value.isdigit():
             values[key] = int(value)
     get = values.get
-    return ImapLogout(
-        time=time,
-        session=entry[6],
-        user=entry[3],
-        mailbox=entry[4],
-        pid=entry[5],
-        rip=entry[7],
-        reason=reason,
-        bytes_in=get("in"),
-        bytes_out=get("out"),
-        deleted=get("deleted"),
-        expunged=get("expunged"),
-        trashed=get("trashed"),
-        hdr_count=get("hdr_count"),
-        hdr_bytes=get("hdr_bytes"),
-        body_count=get("body_count"),
-        body_bytes=get("body_bytes"),
+    return _new_imap_logout(
+        time,
+        entry[6],
+        entry[3],
+        entry[4],
+        entry[5],
+        entry[7],
+        reason,
+        get("in"),
+        get("out"),
+        get("deleted"),
+        get("expunged"),
+        get("trashed"),
+        get("hdr_count"),
+        get("hdr_bytes"),
+        get("body_count"),
+        get("body_bytes"),
     )
 
 
@@ -664,6 +934,28 @@ def _mail_log(msg: str, entry: _Prefix, time: datetime) -> Event | str:
     action = _MAIL_LOG.get(head)
     if action is None:
         return "ignored"
+    match = _MAIL_LOG_FIELDS.fullmatch(body)
+    if match is not None:  # no value with a comma: each field is exactly one ", " part
+        box, uid, msgid, size, vsize, sender, subject, flags = match.groups()
+        return _new_mail_event(
+            time,
+            entry[6],
+            entry[3],
+            entry[4],
+            entry[2],
+            entry[5],
+            entry[7],
+            action,
+            box,
+            None if uid is None else int(uid),
+            msgid,
+            None if size is None else int(size),
+            None if vsize is None else int(vsize),
+            flags,
+            sender,
+            subject,
+            source_box,
+        )
     values: dict[str, str] = {}
     key = ""
     for part in body.split(", "):
@@ -677,24 +969,24 @@ def _mail_log(msg: str, entry: _Prefix, time: datetime) -> Event | str:
     uid = get("uid")
     size = get("size")
     vsize = get("vsize")
-    return MailEvent(
-        time=time,
-        session=entry[6],
-        user=entry[3],
-        mailbox=entry[4],
-        service=entry[2],
-        pid=entry[5],
-        rip=entry[7],
-        action=action,
-        box=get("box"),
-        uid=None if uid is None else int(uid),
-        msgid=get("msgid"),
-        size=None if size is None else int(size),
-        vsize=None if vsize is None else int(vsize),
-        flags=get("flags"),
-        sender=get("from"),
-        subject=get("subject"),
-        source_box=source_box,
+    return _new_mail_event(
+        time,
+        entry[6],
+        entry[3],
+        entry[4],
+        entry[2],
+        entry[5],
+        entry[7],
+        action,
+        get("box"),
+        None if uid is None else int(uid),
+        get("msgid"),
+        None if size is None else int(size),
+        None if vsize is None else int(vsize),
+        get("flags"),
+        get("from"),
+        get("subject"),
+        source_box,
     )
 
 
@@ -709,16 +1001,23 @@ def _delivered(msg: str, entry: _Prefix, time: datetime) -> Event | str:
             if box[:1] == "'" and box[-1:] == "'":
                 box = box[1:-1]
             msgid = msg[6:cut]
-            return MailEvent(
-                time=time,
-                session=entry[6],
-                user=entry[3],
-                mailbox=entry[4],
-                service=entry[2],
-                pid=entry[5],
-                rip=entry[7],
-                action="delivered",
-                box=box,
-                msgid=None if msgid in {"", "unspecified"} else msgid,
+            return _new_mail_event(
+                time,
+                entry[6],
+                entry[3],
+                entry[4],
+                entry[2],
+                entry[5],
+                entry[7],
+                "delivered",
+                box,
+                None,
+                None if msgid in {"", "unspecified"} else msgid,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
             )
     return "ignored"
