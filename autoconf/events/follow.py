@@ -87,6 +87,7 @@ class Ingest:
         self._mail: list[MailRecord] = []
         self._pending_lines = 0
         self._last_write = time.monotonic()
+        self._inflight: asyncio.Task[None] | None = None
 
     def _take(self, lines: list[bytes]) -> None:
         zone = self.options.zone
@@ -107,14 +108,29 @@ class Ingest:
         )
 
     async def _write(self, checkpoint: Checkpoint | None) -> None:
-        await self.store.apply(self._sessions, self._mail, checkpoint)
-        self.summary.mail_events += len(self._mail)
+        """Hand the batch to the store and go on parsing while it is written.
+
+        Batches are written one after the other, each with its checkpoint, so a crash
+        still leaves the store at a batch boundary; only the waiting overlaps.
+        """
+        await self.settle()
+        sessions, mail = self._sessions, self._mail
+        self._inflight = asyncio.get_running_loop().create_task(
+            self.store.apply(sessions, mail, checkpoint), name="ingest-write"
+        )
+        self.summary.mail_events += len(mail)
         self._sessions, self._mail = [], []
         self._pending_lines = 0
         self._last_write = time.monotonic()
         self.summary.lines = self.parser.lines
         self.summary.events = self.parser.events
         self.summary.skipped = dict(self.parser.skipped)
+
+    async def settle(self) -> None:
+        """Wait until the batch being written is in the store (errors surface here)."""
+        if self._inflight is not None:
+            task, self._inflight = self._inflight, None
+            await task
 
     async def stream(self, source: BinaryIO) -> Summary:
         """Read a stream (standard input) to its end; no checkpoint, it cannot be re-read."""
@@ -133,6 +149,7 @@ class Ingest:
         if rest:
             self._take([rest])
         await self._write(None)
+        await self.settle()
         return self.summary
 
     async def file(
@@ -147,7 +164,7 @@ class Ingest:
                 position = await self._drain(handle, inode, position, source)
                 if not follow or (stop is not None and stop.is_set()):
                     break
-                moved = await self._wait_for_more(path, inode, position, stop)
+                moved = await self._wait_for_more(path, Checkpoint(source, inode, position), stop)
                 if moved == "rotated":
                     position = await self._drain(handle, inode, position, source, final=True)
                     handle.close()
@@ -161,6 +178,7 @@ class Ingest:
                 elif moved == "stopped":
                     break
             await self._write(Checkpoint(source, inode, position))
+            await self.settle()
         finally:
             handle.close()
         return self.summary
@@ -214,13 +232,16 @@ class Ingest:
                 self._progress(self.summary, position, total)
         return position
 
-    async def _wait_for_more(
-        self, path: Path, inode: int, position: int, stop: asyncio.Event | None
-    ) -> str:
-        """Sleep until the file grows, is rotated or truncated, or ``stop`` is set."""
+    async def _wait_for_more(self, path: Path, at: Checkpoint, stop: asyncio.Event | None) -> str:
+        """Write what is pending, then sleep until the file changes or ``stop`` is set.
+
+        Returns "grown", "rotated", "truncated" or "stopped".
+        """
+        inode, position = at.inode, at.position
         while True:
             if self._pending_lines:
-                await self._write(None)
+                await self._write(at)
+            await self.settle()
             if stop is not None:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.options.poll_seconds)

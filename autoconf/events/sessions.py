@@ -25,9 +25,13 @@ if TYPE_CHECKING:
     from autoconf.events.model import Event
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Session:
-    """One mail session as far as it is known; every field but ``key`` may be unknown."""
+    """One mail session as far as it is known; every field but ``key`` may be unknown.
+
+    Not frozen: ingest builds one per event, and a frozen dataclass sets each of its 25
+    fields through object.__setattr__. Treat it as a value all the same.
+    """
 
     key: str
     mailbox: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -162,9 +163,14 @@ def session_upsert(placeholders: Sequence[str]) -> str:
     )
 
 
+_SESSION_VALUES = operator.attrgetter(*SESSION_COLUMNS)
+_MAIL_VALUES = operator.attrgetter(*MAIL_COLUMNS)
+
+
 def session_row(s: Session) -> tuple[object, ...]:
     """A session patch as the values of SESSION_COLUMNS."""
-    return tuple(getattr(s, c) for c in SESSION_COLUMNS)
+    values: tuple[object, ...] = _SESSION_VALUES(s)
+    return values
 
 
 def session_from_row(r: Sequence[Any]) -> Session:
@@ -178,7 +184,8 @@ def session_from_row(r: Sequence[Any]) -> Session:
 
 def mail_row(m: MailRecord) -> tuple[object, ...]:
     """A mail record as the values of MAIL_COLUMNS."""
-    return tuple(getattr(m, c) for c in MAIL_COLUMNS)
+    values: tuple[object, ...] = _MAIL_VALUES(m)
+    return values
 
 
 INCIDENT_COLUMNS = (
