@@ -8,9 +8,7 @@ from __future__ import annotations
 import email
 import imaplib
 import json
-import os
 import shutil
-import subprocess
 import tempfile
 import time
 from email import policy
@@ -19,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.test_dovecot_log import IPHONE_ID, IPHONE_IP, _message, _SourceIMAP
+from tests.clients import SourceIMAP, fetchmail
+from tests.test_dovecot_log import IPHONE_ID, IPHONE_IP, _message
 from tests.test_ingest import cli
 
 if TYPE_CHECKING:
@@ -60,7 +59,7 @@ def server() -> Iterator[DovecotServer]:
 
 def iphone(server: DovecotServer, user: str, source: str = IPHONE_IP, *, ident: bool = True) -> int:
     """An IMAP client that names itself as iPhone Mail, reads the INBOX and logs out."""
-    imap = _SourceIMAP(server.host, server.ports.imap, source)
+    imap = SourceIMAP(server.host, server.ports.imap, source)
     try:
         if ident:
             typ, _ = imap.xatom("ID", IPHONE_ID)
@@ -74,30 +73,9 @@ def iphone(server: DovecotServer, user: str, source: str = IPHONE_IP, *, ident: 
         imap.logout()
 
 
-def fetchmail(server: DovecotServer, home: Path, user: str, *, keep: bool) -> str:
+def run_fetchmail(server: DovecotServer, home: Path, user: str, *, keep: bool) -> str:
     """Debian's fetchmail over POP3S: deleting after download (default) or --keep."""
-    if shutil.which("fetchmail") is None:
-        pytest.fail("fetchmail is not installed: run .ci/run or apt-get install fetchmail")
-    home.mkdir(parents=True, exist_ok=True)
-    mbox = home / "fetched.mbox"
-    rc = home / "fetchmailrc"
-    rc.write_text(
-        f"set no syslog\n"
-        f"poll 127.0.0.1 protocol POP3 service {server.ports.pop3s}\n"
-        f'  user "{user}" there with password "{USERS[user]}" is root here\n'
-        f'  options ssl sslcertck sslcertfile "{server.cert}" sslcommonname localhost\n'
-        f"  fetchall {'keep' if keep else 'no keep'}\n"
-        f"  mda \"/bin/sh -c 'cat >> {mbox}'\"\n"
-    )
-    rc.chmod(0o600)
-    env = {**os.environ, "HOME": str(home), "FETCHMAILHOME": str(home)}
-    done = subprocess.run(
-        ["fetchmail", "--nodetach", "-f", str(rc), "--pidfile", str(home / "pid"),
-         "--idfile", str(home / "ids")],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return mbox.read_text()
+    return fetchmail(server, home, user, USERS[user], keep=keep)
 
 
 def pop3_logouts(server: DovecotServer, user: str, count: int) -> None:
@@ -164,7 +142,7 @@ def test_a_iphone_and_deleting_fetchmail_is_critical_and_the_user_gets_a_notice(
     time.sleep(1.1)  # stock log stamps have whole seconds: the next mail arrives after
     for number in (1, 2):
         server.deliver(user, _message(number, "diag-a2"))
-    fetched = fetchmail(server, tmp_path / "fm", user, keep=False)
+    fetched = run_fetchmail(server, tmp_path / "fm", user, keep=False)
     assert fetched.count("Message-ID: <diag-a") == 5
     pop3_logouts(server, user, 1)
 
@@ -211,7 +189,7 @@ def test_b_fetchmail_keeping_is_no_critical(server: DovecotServer, tmp_path: Pat
     for number in (1, 2, 3):
         server.deliver(user, _message(number, "diag-b"))
     assert iphone(server, user) == 3
-    fetchmail(server, tmp_path / "fm", user, keep=True)
+    run_fetchmail(server, tmp_path / "fm", user, keep=True)
     pop3_logouts(server, user, 1)
     imap_logouts(server, user, 1)
     answer = diagnose(server, tmp_path / "data", user)
@@ -242,7 +220,7 @@ def test_d_fetchmail_alone_is_single_device_info(server: DovecotServer, tmp_path
     user = "dave@example.com"
     for number in (1, 2):
         server.deliver(user, _message(number, "diag-d"))
-    fetchmail(server, tmp_path / "fm", user, keep=False)
+    run_fetchmail(server, tmp_path / "fm", user, keep=False)
     pop3_logouts(server, user, 1)
     answer = diagnose(server, tmp_path / "data", user, "--lang", "it")
     found = by_code(answer)

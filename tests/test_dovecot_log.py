@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import imaplib
-import os
-import poplib
-import shutil
-import socket
-import subprocess
 import tracemalloc
 from collections import Counter
 from datetime import datetime
@@ -35,6 +29,8 @@ if TYPE_CHECKING:
 
     from autoconf.events.model import Event
     from tests.servers.dovecot import DovecotServer
+
+from tests.clients import SourceIMAP, SourcePOP3, fetchmail
 
 pytest_plugins = ["tests.servers.dovecot"]
 
@@ -418,26 +414,6 @@ def test_every_prefix_of_a_line_is_safe() -> None:
 # ---------------------------------------------------------------- a real Dovecot
 
 
-class _SourceIMAP(imaplib.IMAP4):
-    """imaplib from a chosen 127.x source address, so each client has its own rip."""
-
-    def __init__(self, host: str, port: int, source: str) -> None:
-        self._source = source
-        super().__init__(host, port, timeout=10)
-
-    def _create_socket(self, timeout: float | None) -> socket.socket:
-        return socket.create_connection((self.host, self.port), timeout, (self._source, 0))
-
-
-class _SourcePOP3(poplib.POP3):
-    def __init__(self, host: str, port: int, source: str) -> None:
-        self._source = source
-        super().__init__(host, port, timeout=10)
-
-    def _create_socket(self, timeout: float) -> socket.socket:
-        return socket.create_connection((self.host, self.port), timeout, (self._source, 0))
-
-
 def _message(number: int, tag: str) -> bytes:
     msg = EmailMessage()
     msg["From"] = "Sender Person <sender@example.org>"
@@ -449,7 +425,7 @@ def _message(number: int, tag: str) -> bytes:
 
 
 def _iphone(server: DovecotServer) -> None:
-    imap = _SourceIMAP(server.host, server.ports.imap, IPHONE_IP)
+    imap = SourceIMAP(server.host, server.ports.imap, IPHONE_IP)
     try:
         typ, _ = imap.xatom("ID", IPHONE_ID)
         assert typ == "OK"
@@ -463,7 +439,7 @@ def _iphone(server: DovecotServer) -> None:
 
 
 def _poplib_deletes_all(server: DovecotServer) -> int:
-    pop = _SourcePOP3(server.host, server.ports.pop3, POPLIB_IP)
+    pop = SourcePOP3(server.host, server.ports.pop3, POPLIB_IP)
     try:
         pop.user(ALICE[0])
         pop.pass_(ALICE[1])
@@ -478,31 +454,7 @@ def _poplib_deletes_all(server: DovecotServer) -> int:
 
 def _fetchmail(server: DovecotServer, home: Path) -> str:
     """Debian's fetchmail in its default mode: download, then delete on the server."""
-    if shutil.which("fetchmail") is None:
-        pytest.fail("fetchmail is not installed: run .ci/run or apt-get install fetchmail")
-    mbox = home / "fetched.mbox"
-    rc = home / "fetchmailrc"
-    rc.write_text(
-        f"set no syslog\n"
-        f"poll 127.0.0.1 protocol POP3 service {server.ports.pop3s}\n"
-        f'  user "{ALICE[0]}" there with password "{ALICE[1]}" is root here\n'
-        f'  options ssl sslcertck sslcertfile "{server.cert}" sslcommonname localhost\n'
-        f"  fetchall no keep\n"
-        f"  mda \"/bin/sh -c 'cat >> {mbox}'\"\n"
-    )
-    rc.chmod(0o600)
-    env = {**os.environ, "HOME": str(home), "FETCHMAILHOME": str(home)}
-    done = subprocess.run(
-        ["fetchmail", "--nodetach", "-f", str(rc), "--pidfile", str(home / "pid"),
-         "--idfile", str(home / "ids")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return mbox.read_text()
+    return fetchmail(server, home, *ALICE)
 
 
 def _run_clients(server: DovecotServer, tmp_path: Path, tag: str) -> tuple[int, str]:

@@ -6,8 +6,6 @@ import asyncio
 import base64
 import imaplib
 import json
-import poplib
-import socket
 import ssl
 import time
 from email.message import EmailMessage
@@ -20,6 +18,7 @@ from autoconf.web.events_api import SECRET_HEADER
 from autoconf.web.keys import STORE
 
 if TYPE_CHECKING:
+    import poplib
     from collections.abc import Awaitable, Callable
 
     from aiohttp import web
@@ -29,6 +28,8 @@ if TYPE_CHECKING:
     from tests.servers.dovecot import DovecotServer
 
     Client = TestClient[web.Request, web.Application]
+
+from tests.clients import SourceIMAP, SourcePOP3, SourcePOP3S
 
 pytest_plugins = ["tests.servers.dovecot"]
 
@@ -215,34 +216,6 @@ async def test_valid_json_that_is_no_event_is_accepted_and_skipped(receiver: Cli
 # ---------------------------------------------------------------- a live Dovecot
 
 
-class _SourceIMAP(imaplib.IMAP4):
-    def __init__(self, host: str, port: int, source: str) -> None:
-        self._source = source
-        super().__init__(host, port, timeout=10)
-
-    def _create_socket(self, timeout: float | None) -> socket.socket:
-        return socket.create_connection((self.host, self.port), timeout, (self._source, 0))
-
-
-class _SourcePOP3(poplib.POP3):
-    def __init__(self, host: str, port: int, source: str) -> None:
-        self._source = source
-        super().__init__(host, port, timeout=10)
-
-    def _create_socket(self, timeout: float) -> socket.socket:
-        return socket.create_connection((self.host, self.port), timeout, (self._source, 0))
-
-
-class _SourcePOP3S(poplib.POP3_SSL):
-    def __init__(self, host: str, port: int, source: str, context: ssl.SSLContext) -> None:
-        self._source = source
-        super().__init__(host, port, timeout=10, context=context)
-
-    def _create_socket(self, timeout: float) -> socket.socket:
-        sock = socket.create_connection((self.host, self.port), timeout, (self._source, 0))
-        return self.context.wrap_socket(sock, server_hostname="localhost")
-
-
 def _message(number: int, tag: str) -> bytes:
     msg = EmailMessage()
     msg["From"] = "Sender Person <sender@example.org>"
@@ -270,7 +243,7 @@ def _clients(server: DovecotServer) -> None:
     """Deliver 3; the iPhone sends ID after login; poplib deletes; deliver 2; POP3S deletes."""
     for number in range(1, 4):
         server.deliver(ALICE[0], _message(number, "events-r1"))
-    imap = _SourceIMAP(server.host, server.ports.imap, IPHONE_IP)
+    imap = SourceIMAP(server.host, server.ports.imap, IPHONE_IP)
     try:
         imap.login(*ALICE)
         typ, _ = imap.xatom("ID", IPHONE_ID)
@@ -278,11 +251,11 @@ def _clients(server: DovecotServer) -> None:
         imap.select("INBOX")
     finally:
         imap.logout()
-    assert _delete_all(_SourcePOP3(server.host, server.ports.pop3, POPLIB_IP)) == 3
+    assert _delete_all(SourcePOP3(server.host, server.ports.pop3, POPLIB_IP)) == 3
     for number in range(1, 3):
         server.deliver(ALICE[0], _message(number, "events-r2"))
     context = ssl.create_default_context(cafile=str(server.cert))
-    pop3s = _SourcePOP3S(server.host, server.ports.pop3s, POPLIB_TLS_IP, context)
+    pop3s = SourcePOP3S(server.host, server.ports.pop3s, POPLIB_TLS_IP, context)
     assert _delete_all(pop3s) == 2
 
 

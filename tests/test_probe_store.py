@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pytest
 
 from autoconf.probe.snapshot import Snapshot
-from autoconf.store.postgres import PostgresStore
-from autoconf.store.sqlite import SQLiteStore
-
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
-    from autoconf.store.base import Store
 
 pytest_plugins = ["tests.servers.postgres"]
 
 
-@pytest.fixture
-async def sqlite_store(tmp_path) -> AsyncIterator[Store]:
-    """An open, migrated, empty SQLite store."""
-    store = SQLiteStore(tmp_path / "data" / "autoconf.sqlite3")
-    await store.open()
-    yield store
-    await store.close()
-
-
-@pytest.fixture
-async def postgres_store(postgres_dsn) -> AsyncIterator[Store]:
-    """An open, migrated, empty PostgreSQL store."""
-    store = PostgresStore(postgres_dsn)
-    await store.open()
-    yield store
-    await store.close()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request) -> Store:
-    """Each kind of store in turn."""
-    return request.getfixturevalue(f"{request.param}_store")
 
 
 def snapshot(count: int, uidvalidity: int = 1700000000) -> Snapshot:

@@ -1,4 +1,4 @@
-"""A fresh PostgreSQL database per test, on the server this machine runs.
+"""A fresh PostgreSQL database per test, on the server this machine runs; open stores.
 
 The admin DSN comes from AUTOCONF_TEST_POSTGRES_DSN, else the local socket as the current
 user (scripts/install makes sure a server runs and that this role may create databases).
@@ -13,8 +13,14 @@ from typing import TYPE_CHECKING
 import asyncpg
 import pytest
 
+from autoconf.store.postgres import PostgresStore
+from autoconf.store.sqlite import SQLiteStore
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+    from pathlib import Path
+
+    from autoconf.store.base import Store
 
 ADMIN_DSN = os.environ.get(
     "AUTOCONF_TEST_POSTGRES_DSN", "postgresql:///postgres?host=/var/run/postgresql"
@@ -44,3 +50,28 @@ async def postgres_dsn() -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
+    """An open, migrated, empty SQLite store."""
+    store = SQLiteStore(tmp_path / "data" / "autoconf.sqlite3")
+    await store.open()
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def postgres_store(postgres_dsn: str) -> AsyncIterator[Store]:
+    """An open, migrated, empty PostgreSQL store in a database of its own."""
+    store = PostgresStore(postgres_dsn)
+    await store.open()
+    yield store
+    await store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest) -> Store:
+    """Each kind of store in turn (the same tests run on both)."""
+    value: Store = request.getfixturevalue(f"{request.param}_store")
+    return value
