@@ -16,7 +16,6 @@ from autoconf.notify.mail import HEADER, compose, wants_notice
 from autoconf.store.base import Incident
 from autoconf.web.auth import new_token
 from autoconf.web.keys import STORE
-from tests.test_store import postgres_store, sqlite_store, store  # noqa: F401 - fixtures
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -305,7 +304,7 @@ def test_notice_is_plain_and_html_and_marked_automatic() -> None:
 # ------------------------------------------------------------------ incidents (both stores)
 
 
-async def test_incidents_open_update_resolve_with_transitions(store: Store) -> None:  # noqa: F811
+async def test_incidents_open_update_resolve_with_transitions(store: Store) -> None:
     """A finding opens an incident, new evidence updates it, 14 quiet days resolve it."""
     t = NOW - 3600
     first = diagnose(M, devices.build(s := [imap("i1", t), pop("p1", t + 60)]), s, now=NOW)
@@ -330,7 +329,7 @@ async def test_incidents_open_update_resolve_with_transitions(store: Store) -> N
     assert await service.track(store, second, later + 1, 14) == []
 
 
-async def test_a_notice_is_claimed_once(store: Store) -> None:  # noqa: F811
+async def test_a_notice_is_claimed_once(store: Store) -> None:
     """claim_notice succeeds once per incident; last_notice_at tells the time."""
     saved = await store.save_incident(incident(id=None), "opened")
     assert saved.id is not None
