@@ -3,6 +3,8 @@
 An incident is opened per mailbox and code when a finding appears, updated (and the update
 stored as a transition) when its severity or evidence changes, and resolved once its cause
 has not been seen for ``incident_resolve_days``. Every transition is logged.
+
+Without probe facts passed in, the stored probe runs feed the probe rules (``probe_facts``).
 """
 
 from __future__ import annotations
@@ -20,14 +22,17 @@ from autoconf.events import devices as device_model
 from autoconf.store.base import Incident
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from autoconf.config import Settings
-    from autoconf.store.base import Store
+    from autoconf.store.base import ProbeRun, Store
 
 log = structlog.get_logger("autoconf.diagnosis")
 
 SESSION_LIMIT = 5000
 MAIL_LIMIT = 5000
 SIGHTING_LIMIT = 1000
+PROBE_RUN_LIMIT = 500
 
 
 async def run(
@@ -44,6 +49,8 @@ async def run(
     sessions = await store.sessions(mailbox, since=since, limit=SESSION_LIMIT)
     mail = [m for m in await store.mail_events(mailbox, limit=MAIL_LIMIT) if m.at >= since]
     sightings = await store.sightings(mailbox=mailbox, limit=SIGHTING_LIMIT)
+    if probe is None:  # the run before the window too: its logins are the probe's own
+        probe = probe_facts(await store.probe_runs(mailbox, limit=PROBE_RUN_LIMIT), since)
     found = device_model.build(sessions, sightings)
     return diagnose(
         mailbox,
@@ -53,6 +60,70 @@ async def run(
         now=now,
         probe=probe,
         window_days=settings.diagnosis_window_days,
+    )
+
+
+def _logins(runs: Sequence[ProbeRun]) -> list[dict[str, float]]:
+    """Per run, the last logins of other clients than the probe.
+
+    A run reads Dovecot's last-login times before it logs in, so a time after the end of
+    the run before is another client's login between the two; one up to that end may be the
+    probe's own login of that run and is not counted.
+    """
+    found = []
+    before: float | None = None
+    for run in runs:
+        times = run.facts.get("last_login") or {}
+        found.append(
+            {
+                service: float(at)
+                for service, at in times.items()
+                if isinstance(at, int | float) and (before is None or at > before)
+            }
+        )
+        before = run.finished_at
+    return found
+
+
+def probe_facts(runs: Sequence[ProbeRun], since: float) -> ProbeFacts | None:
+    """The stored probe runs (oldest first) as the facts the probe rules take.
+
+    Gone messages add up over the runs of the window; when POP3 logins are known between
+    some of those runs, only those count. TLS and certificate facts are the latest run's.
+    """
+    if not runs:
+        return None
+    logins = _logins(runs)
+    window = [(r, seen) for r, seen in zip(runs, logins, strict=True) if r.probed_at >= since]
+    if not window:
+        return None
+    latest = window[-1][0]
+    imap = [seen["imap"] for _, seen in window if "imap" in seen]
+    gone = [(r, seen) for r, seen in window if r.gone > 0 and r.previous_at is not None]
+    popped = [(r, seen) for r, seen in gone if "pop3" in seen]
+    gone = popped or gone
+    servers = latest.facts.get("servers") or []
+    tls = tuple(
+        (str(s.get("server")), str(s["tls"]))
+        for s in servers
+        if isinstance(s, dict) and s.get("tls")
+    )
+    problems = tuple(
+        (str(p[0]), str(p[1]))
+        for p in latest.facts.get("certificate_problems") or []
+        if len(p) == 2  # noqa: PLR2004
+    )
+    ids = [str(g["message_id"]) for r, _ in gone for g in r.gone_ids if g.get("message_id")]
+    return ProbeFacts(
+        probed_at=max((r.probed_at for r, _ in gone), default=latest.probed_at),
+        previous_at=min((r.previous_at or r.probed_at for r, _ in gone), default=None),
+        gone=sum(r.gone for r, _ in gone),
+        gone_unseen=sum(r.gone_unseen for r, _ in gone),
+        message_ids=tuple(ids),
+        tls=tls,
+        certificate_problems=problems,
+        pop3_last_login=max((seen["pop3"] for _, seen in popped), default=None),
+        imap_last_login=max(imap, default=None),
     )
 
 

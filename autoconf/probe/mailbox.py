@@ -2,7 +2,9 @@
 
 ``probe_mailbox`` runs one task per server (a hanging server stalls only its own task,
 bounded by its step timeouts) under an optional per-host limit; the first IMAP server in
-catalog order takes the snapshot. ``probe_and_store`` adds loading and saving snapshots.
+catalog order takes the snapshot. ``probe_and_store`` adds loading and saving snapshots and
+records each probe as a run (what left the INBOX, the servers' TLS, certificate and login
+facts, and Dovecot's last-login times when a reader is given) for the diagnosis.
 """
 
 from __future__ import annotations
@@ -20,15 +22,20 @@ from autoconf.probe.errors import ProbeUnavailable
 from autoconf.probe.result import Finding, ProbeResult, ServerResult
 from autoconf.probe.server import Credentials, ImapOutcome, Options, probe_imap, probe_pop3
 from autoconf.probe.snapshot import Snapshot
+from autoconf.store.base import MAX_GONE_IDS, ProbeRun
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import Awaitable, Sequence
+    from collections.abc import Awaitable, Callable, Sequence
     from pathlib import Path
+    from typing import Any
 
     from autoconf.catalog.account import Account
     from autoconf.config import Settings
     from autoconf.store.base import Store
+
+    # mailbox -> {"imap": epoch seconds, "pop3": ...}: the last logins Dovecot recorded
+    LastLogin = Callable[[str], Awaitable[dict[str, float]]]
 
 _TLS = {SocketType.SSL: TlsMode.SSL, SocketType.STARTTLS: TlsMode.STARTTLS}
 DEFAULT_PORTS = {
@@ -239,8 +246,14 @@ async def probe_and_store(
     ca_file: Path | None = None,
     options: Options | None = None,
     limiter: HostLimiter | None = None,
+    last_login: LastLogin | None = None,
 ) -> ProbeResult:
-    """Load the last snapshot, probe, save the new snapshot."""
+    """Load the last snapshot, probe, save the new snapshot, record the run.
+
+    ``last_login`` (see ``last_login_file``) is read before the probe logs in, so the times
+    it gives are other clients' logins or the probe's own ones of an earlier run.
+    """
+    logins = await last_login(mailbox) if last_login is not None else {}
     previous = await store.load_snapshot(mailbox)
     result = await probe_mailbox(
         mailbox,
@@ -253,7 +266,90 @@ async def probe_and_store(
     )
     if result.snapshot is not None:
         await store.save_snapshot(mailbox, result.snapshot.to_bytes())
+    record = getattr(store, "add_probe_run", None)  # None: a stand-in that keeps nothing
+    if record is not None:
+        await record(probe_run(result, logins))
     return result
+
+
+def probe_run(result: ProbeResult, logins: dict[str, float] | None = None) -> ProbeRun:
+    """A probe as the run the store keeps.
+
+    Gone messages are the ones of the snapshot that left the INBOX for no other folder, plus
+    (``gone_unseen``) the UIDs the server reported as expunged that arrived after the probe
+    before (QRESYNC), which that probe never saw.
+    """
+    servers: list[dict[str, Any]] = []
+    problems: list[list[str]] = []
+    for server in result.servers:
+        name = str(server.endpoint)
+        servers.append(
+            {
+                "server": name,
+                "protocol": server.endpoint.protocol,
+                "tls_mode": server.endpoint.tls.value,
+                "tls": server.tls.version if server.tls is not None else None,
+                "login": server.login,
+                "findings": [f.code for f in server.findings],
+            }
+        )
+        problems += [
+            [name, f.message] for f in server.findings if f.code.startswith("certificate_")
+        ]
+    facts: dict[str, Any] = {
+        "servers": servers,
+        "certificate_problems": problems,
+        "last_login": dict(logins or {}),
+    }
+    finished = result.started + result.ms / 1000
+    changes = result.changes
+    if changes is None:
+        return ProbeRun(
+            mailbox=result.mailbox, probed_at=result.started, finished_at=finished, facts=facts
+        )
+    gone_ids = [{"uid": u, "message_id": m or None} for u, m in changes.gone]
+    gone_ids += [{"uid": u, "message_id": None} for u in changes.vanished_unseen]
+    return ProbeRun(
+        mailbox=result.mailbox,
+        probed_at=result.started,
+        finished_at=finished,
+        previous_at=changes.previous_at,
+        method=changes.method,
+        gone=len(changes.gone) + len(changes.vanished_unseen),
+        gone_unseen=len(changes.vanished_unseen),
+        gone_ids=gone_ids[:MAX_GONE_IDS],
+        moved=len(changes.moved),
+        new=changes.new,
+        facts=facts,
+    )
+
+
+def last_login_file(path: Path, key: str = "shared/last-login/{service}/{user}") -> LastLogin:
+    """A last-login reader over the file of Dovecot's ``file:`` dict (key and value lines).
+
+    ``key`` is Dovecot's ``last_login_key`` as the dict stores it (``last-login/%s/%u`` ->
+    ``shared/last-login/imap/alice``); the user is looked up as the address and as its
+    local part, the way ``auth_username_format`` may have cut it.
+    """
+
+    def read(mailbox: str) -> dict[str, float]:
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return {}
+        pairs = dict(zip(lines[::2], lines[1::2], strict=False))
+        found: dict[str, float] = {}
+        for service in ("imap", "pop3"):
+            for user in (mailbox, mailbox.split("@", 1)[0]):
+                value = pairs.get(key.format(service=service, user=user), "")
+                if value.strip().isdigit():
+                    found[service] = max(found.get(service, 0.0), float(value))
+        return found
+
+    async def reader(mailbox: str) -> dict[str, float]:
+        return await asyncio.to_thread(read, mailbox)
+
+    return reader
 
 
 def master_credentials(settings: Settings) -> Credentials:

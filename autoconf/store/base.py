@@ -107,6 +107,15 @@ class Store(Protocol):
         """When the last notice to a mailbox was sent, if ever."""
         ...
 
+    async def add_probe_run(self, run: ProbeRun) -> None:
+        """Record one probe of a mailbox."""
+
+    async def probe_runs(
+        self, mailbox: str, since: float = 0.0, limit: int = 1000
+    ) -> list[ProbeRun]:
+        """A mailbox's probe runs from ``since`` on, oldest first (the newest ``limit``)."""
+        ...
+
 
 SIGHTING_COLUMNS = (
     "domain", "mailbox", "client", "endpoint", "ip", "user_agent", "first_seen", "last_seen",
@@ -239,3 +248,47 @@ def incident_from_row(r: Sequence[Any]) -> Incident:
     values = dict(zip(INCIDENT_COLUMNS, r, strict=True))
     values["evidence"] = json.loads(values["evidence"])
     return Incident(**values)
+
+
+PROBE_RUN_COLUMNS = (
+    "mailbox", "probed_at", "finished_at", "previous_at", "method", "gone", "gone_unseen",
+    "gone_ids", "moved", "new", "facts",
+)  # fmt: skip
+MAX_GONE_IDS = 100  # gone messages listed per probe run
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeRun:
+    """One probe of a mailbox: what left the INBOX since the probe before, and server facts.
+
+    ``gone_ids`` lists up to MAX_GONE_IDS gone messages as ``{"uid", "message_id"}``;
+    ``facts`` holds the servers' TLS versions, certificate problems, login results and the
+    last-login times read before the probe logged in (see autoconf/probe/mailbox.py).
+    """
+
+    mailbox: str
+    probed_at: float
+    finished_at: float
+    previous_at: float | None = None
+    method: str | None = None
+    gone: int = 0
+    gone_unseen: int = 0  # of ``gone``: arrived after the probe before, never seen by it
+    gone_ids: list[dict[str, Any]] = field(default_factory=list)
+    moved: int = 0
+    new: int = 0
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def probe_run_row(r: ProbeRun) -> tuple[object, ...]:
+    """A probe run as the values of PROBE_RUN_COLUMNS."""
+    return (r.mailbox, r.probed_at, r.finished_at, r.previous_at, r.method, r.gone,
+            r.gone_unseen, json.dumps(r.gone_ids[:MAX_GONE_IDS]),
+            r.moved, r.new, json.dumps(r.facts, sort_keys=True))  # fmt: skip
+
+
+def probe_run_from_row(r: Sequence[Any]) -> ProbeRun:
+    """A probe run from the values of PROBE_RUN_COLUMNS."""
+    values = dict(zip(PROBE_RUN_COLUMNS, r, strict=True))
+    values["gone_ids"] = json.loads(values["gone_ids"])
+    values["facts"] = json.loads(values["facts"])
+    return ProbeRun(**values)

@@ -13,6 +13,7 @@ from autoconf.errors import StoreError
 from autoconf.events.sessions import MAIL_COLUMNS, SESSION_COLUMNS, MailRecord
 from autoconf.store.base import (
     INCIDENT_COLUMNS,
+    PROBE_RUN_COLUMNS,
     SIGHTING_COLUMNS,
     Checkpoint,
     Incident,
@@ -20,6 +21,8 @@ from autoconf.store.base import (
     incident_from_row,
     incident_row,
     mail_row,
+    probe_run_from_row,
+    probe_run_row,
     session_from_row,
     session_row,
     session_upsert,
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 
     from autoconf.events.sessions import Session
     from autoconf.sightings import Sighting
+    from autoconf.store.base import ProbeRun
 
 # Any fixed number: instances starting together migrate one after the other.
 _MIGRATION_LOCK = 0x6175746F636F6E66  # "autoconf"
@@ -61,6 +65,11 @@ _UPDATE_INCIDENT = (
     + f" WHERE id = ${len(_INCIDENT_FIELDS) + 1}"
 )
 _SELECT_INCIDENTS = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents"  # noqa: S608
+_INSERT_PROBE_RUN = (
+    f"INSERT INTO probe_runs ({', '.join(PROBE_RUN_COLUMNS)})"  # noqa: S608 - fixed names
+    f" VALUES ({', '.join(f'${n}' for n in range(1, len(PROBE_RUN_COLUMNS) + 1))})"
+)
+_SELECT_PROBE_RUNS = f"SELECT {', '.join(PROBE_RUN_COLUMNS)} FROM probe_runs"  # noqa: S608
 
 
 class PostgresStore:
@@ -213,6 +222,7 @@ class PostgresStore:
                 "DELETE FROM sessions WHERE coalesce(ended_at, started_at, 0) < $1",
                 "DELETE FROM mail_events WHERE at < $1",
                 "DELETE FROM sightings WHERE last_seen < $1",
+                "DELETE FROM probe_runs WHERE probed_at < $1",
             ):
                 status = await conn.execute(statement, before)
                 removed += int(status.rsplit(" ", 1)[-1])
@@ -324,3 +334,24 @@ class PostgresStore:
             "SELECT max(notified_at) FROM incidents WHERE mailbox = $1", mailbox
         )
         return None if value is None else float(value)
+
+    async def add_probe_run(self, run: ProbeRun) -> None:
+        """Record one probe of a mailbox."""
+        try:
+            await self.pool.execute(_INSERT_PROBE_RUN, *probe_run_row(run))
+        except (OSError, asyncpg.PostgresError) as exc:
+            msg = f"The probe run of {run.mailbox} could not be written: {exc}"
+            raise StoreError(msg) from exc
+
+    async def probe_runs(
+        self, mailbox: str, since: float = 0.0, limit: int = 1000
+    ) -> list[ProbeRun]:
+        """A mailbox's probe runs from ``since`` on, oldest first (the newest ``limit``)."""
+        rows = await self.pool.fetch(
+            _SELECT_PROBE_RUNS + " WHERE mailbox = $1 AND probed_at >= $2"
+            " ORDER BY probed_at DESC, id DESC LIMIT $3",
+            mailbox,
+            since,
+            limit,
+        )
+        return [probe_run_from_row(tuple(r)) for r in reversed(rows)]

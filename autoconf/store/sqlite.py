@@ -15,6 +15,7 @@ from autoconf.errors import StoreError
 from autoconf.events.sessions import MAIL_COLUMNS, SESSION_COLUMNS, MailRecord
 from autoconf.store.base import (
     INCIDENT_COLUMNS,
+    PROBE_RUN_COLUMNS,
     SIGHTING_COLUMNS,
     Checkpoint,
     Incident,
@@ -22,6 +23,8 @@ from autoconf.store.base import (
     incident_from_row,
     incident_row,
     mail_row,
+    probe_run_from_row,
+    probe_run_row,
     session_from_row,
     session_row,
     session_upsert,
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
 
     from autoconf.events.sessions import Session
     from autoconf.sightings import Sighting
+    from autoconf.store.base import ProbeRun
 
 _SELECT_SIGHTINGS = "SELECT " + ", ".join(SIGHTING_COLUMNS) + " FROM sightings"  # noqa: S608
 _INSERT_SIGHTING = (
@@ -70,6 +74,11 @@ _UPDATE_INCIDENT = (
     + " WHERE id = ?"
 )
 _SELECT_INCIDENTS = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents"  # noqa: S608
+_INSERT_PROBE_RUN = (
+    f"INSERT INTO probe_runs ({', '.join(PROBE_RUN_COLUMNS)})"  # noqa: S608 - fixed names
+    f" VALUES ({', '.join('?' * len(PROBE_RUN_COLUMNS))})"
+)
+_SELECT_PROBE_RUNS = f"SELECT {', '.join(PROBE_RUN_COLUMNS)} FROM probe_runs"  # noqa: S608
 
 
 class SQLiteStore:
@@ -226,6 +235,7 @@ class SQLiteStore:
             "DELETE FROM sessions WHERE coalesce(ended_at, started_at, 0) < ?",
             "DELETE FROM mail_events WHERE at < ?",
             "DELETE FROM sightings WHERE last_seen < ?",
+            "DELETE FROM probe_runs WHERE probed_at < ?",
         )
         removed = 0
         async with self._write:
@@ -344,3 +354,24 @@ class SQLiteStore:
         ) as cur:
             row = await cur.fetchone()
         return None if row is None or row[0] is None else float(row[0])
+
+    async def add_probe_run(self, run: ProbeRun) -> None:
+        """Record one probe of a mailbox."""
+        async with self._write:
+            try:
+                await self.db.execute(_INSERT_PROBE_RUN, probe_run_row(run))
+            except sqlite3.Error as exc:
+                msg = f"The probe run of {run.mailbox} could not be written: {exc}"
+                raise StoreError(msg) from exc
+
+    async def probe_runs(
+        self, mailbox: str, since: float = 0.0, limit: int = 1000
+    ) -> list[ProbeRun]:
+        """A mailbox's probe runs from ``since`` on, oldest first (the newest ``limit``)."""
+        async with self.db.execute(
+            _SELECT_PROBE_RUNS + " WHERE mailbox = ? AND probed_at >= ?"
+            " ORDER BY probed_at DESC, id DESC LIMIT ?",
+            (mailbox, since, limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [probe_run_from_row(tuple(r)) for r in list(rows)[::-1]]
