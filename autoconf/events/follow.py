@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import structlog
 
 from autoconf.events.dovecot_log import Parser
-from autoconf.events.sessions import MailRecord, Session, patch_for
+from autoconf.events.sessions import MailRecord, Session, absorb, patch_for
 from autoconf.store.base import Checkpoint
 
 if TYPE_CHECKING:
@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("autoconf.ingest")
 CHUNK = 1 << 20
+# Lines parsed between two turns of the event loop while a batch is being written: each
+# statement of the write resumes only on a turn, and reading a chunk gives too few of them.
+SLICE = 1000
 
 
 @dataclass
@@ -83,7 +86,9 @@ class Ingest:
         self.parser = Parser(year=options.year, default_domain=options.default_domain)
         self.summary = Summary()
         self._progress = progress
-        self._sessions: list[Session] = []
+        # the batch's session patches, merged per session (a login and its logout usually
+        # share a batch: one row to write instead of an insert and an update)
+        self._sessions: dict[str, Session] = {}
         self._mail: list[MailRecord] = []
         self._pending_lines = 0
         self._last_write = time.monotonic()
@@ -91,15 +96,28 @@ class Ingest:
 
     def _take(self, lines: list[bytes]) -> None:
         zone = self.options.zone
-        sessions, mail = self._sessions, self._mail
+        sessions, mail, seen = self._sessions, self._mail, self.summary.sessions
         for event in self.parser.parse(lines):
             patch = patch_for(event, zone)
             if isinstance(patch, Session):
-                sessions.append(patch)
-                self.summary.sessions.add(patch.key)
+                old = sessions.get(patch.key)
+                if old is None:
+                    sessions[patch.key] = patch
+                    seen.add(patch.key)
+                else:  # the patches are ours: merge in place, as the store would in order
+                    absorb(old, patch)
             elif patch is not None:
                 mail.append(patch)
         self._pending_lines += len(lines)
+
+    async def _feed(self, lines: list[bytes]) -> None:
+        """``_take`` the lines, in slices while a write is in flight so that it advances."""
+        if self._inflight is None or self._inflight.done():
+            self._take(lines)
+            return
+        for start in range(0, len(lines), SLICE):
+            self._take(lines[start : start + SLICE])
+            await asyncio.sleep(0)
 
     def _due(self) -> bool:
         return self._pending_lines >= self.options.batch_lines or (
@@ -116,10 +134,10 @@ class Ingest:
         await self.settle()
         sessions, mail = self._sessions, self._mail
         self._inflight = asyncio.get_running_loop().create_task(
-            self.store.apply(sessions, mail, checkpoint), name="ingest-write"
+            self.store.apply(list(sessions.values()), mail, checkpoint), name="ingest-write"
         )
         self.summary.mail_events += len(mail)
-        self._sessions, self._mail = [], []
+        self._sessions, self._mail = {}, []
         self._pending_lines = 0
         self._last_write = time.monotonic()
         self.summary.lines = self.parser.lines
@@ -143,7 +161,7 @@ class Ingest:
             self.summary.bytes_read += len(chunk)
             lines = (rest + chunk).split(b"\n")
             rest = lines.pop()
-            self._take(lines)
+            await self._feed(lines)
             if self._due():
                 await self._write(None)
         if rest:
@@ -223,7 +241,7 @@ class Ingest:
                 handle.seek(position + end + 1)
             lines = complete.split(b"\n")
             lines.pop()
-            self._take(lines)
+            await self._feed(lines)
             position += len(complete)
             self.summary.bytes_read += len(complete)
             if self._due():

@@ -9,10 +9,13 @@ session id whatever order and batches they arrive in. Pure: no I/O, no clock.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, tzinfo
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import TYPE_CHECKING, Any, cast
 
+from autoconf.events.dovecot_log import _maker
 from autoconf.events.model import (
+    AbortedLogin,
+    AuthFailure,
     ClientId,
     Disconnected,
     ImapLogout,
@@ -22,6 +25,8 @@ from autoconf.events.model import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from autoconf.events.model import Event
 
 
@@ -30,7 +35,8 @@ class Session:
     """One mail session as far as it is known; every field but ``key`` may be unknown.
 
     Not frozen: ingest builds one per event, and a frozen dataclass sets each of its 25
-    fields through object.__setattr__. Treat it as a value all the same.
+    fields through object.__setattr__. Treat it as a value all the same (only ``absorb``
+    changes one, on patches its caller made itself).
     """
 
     key: str
@@ -71,6 +77,33 @@ SESSION_COLUMNS = tuple(f.name for f in fields(Session))
 COUNTERS = frozenset({"top", "retrieved", "deleted", "deleted_bytes", "expunged", "trashed"})
 
 
+def _absorber() -> Callable[[Session, Session], None]:
+    """``absorb``, written out field by field: no loop, no getattr (ingest runs it per event)."""
+    body = []
+    for name in SESSION_COLUMNS:
+        if name == "key":
+            continue
+        if name == "started_at":
+            body.append(f"    if old.{name} is None:\n        old.{name} = new.{name}\n")
+        elif name in COUNTERS:
+            body.append(
+                f"    v = new.{name}\n    if v is not None:\n        w = old.{name}\n"
+                f"        if w is None or v > w:\n            old.{name} = v\n"
+            )
+        else:
+            body.append(f"    v = new.{name}\n    if v is not None:\n        old.{name} = v\n")
+    namespace: dict[str, object] = {}
+    exec("def absorb(old, new):\n" + "".join(body), namespace)  # noqa: S102 - our own text
+    return cast("Callable[[Session, Session], None]", namespace["absorb"])
+
+
+absorb = _absorber()
+absorb.__doc__ = """Merge ``new`` into ``old`` in place: what ``merge`` returns, minus a new object.
+
+For patches the caller owns (ingest merges the patches of one batch before writing them).
+"""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MailRecord:
     """A message-level event of a session (mail_log or delivery), as stored."""
@@ -89,60 +122,118 @@ class MailRecord:
 MAIL_COLUMNS = tuple(f.name for f in fields(MailRecord))
 
 
+_EPOCH = datetime(1970, 1, 1)  # noqa: DTZ001 - naive on purpose, see _ts
+_SECOND = timedelta(seconds=1)
+
+
 def _ts(moment: datetime, zone: tzinfo) -> float:
     """Epoch seconds; a naive log time is read in the log's time zone."""
+    if moment.tzinfo is None and type(zone) is timezone:
+        # a fixed offset (UTC): the same float as .replace(tzinfo=zone).timestamp(), which
+        # also divides the exact microseconds since the epoch by 10**6, at half the cost
+        return (moment - _EPOCH - zone.utcoffset(None)) / _SECOND
     return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).timestamp()
 
 
-def patch_for(event: Event, zone: tzinfo = UTC) -> Session | MailRecord | None:  # noqa: PLR0911
-    """What an event says: a session patch, a mail record, or nothing worth keeping."""
-    if isinstance(event, MailEvent):
-        return MailRecord(
-            session=event.session,
-            mailbox=event.mailbox,
-            at=_ts(event.time, zone),
-            service=event.service,
-            action=event.action,
-            box=event.box,
-            uid=event.uid,
-            msgid=event.msgid,
-            size=event.size,
-        )
-    key = getattr(event, "session", None)
-    if not key:
+# Positional constructors (see dovecot_log._maker): ingest builds one object per event, and
+# the keyword __init__ of a 25-field (or frozen) dataclass costs several times as much.
+_new_mail = _maker(MailRecord, "session mailbox at service action box uid msgid size")
+_new_login = _maker(Session, "key mailbox protocol rip lip lport tls method started_at")
+_new_client_id = _maker(
+    Session,
+    "key mailbox protocol rip client_name client_version client_os client_os_version client_vendor",
+)
+_new_pop3_logout = _maker(
+    Session,
+    "key mailbox protocol rip ended_at end_reason top retrieved deleted messages "
+    "deleted_bytes uidl mail_age_days",
+)
+_new_imap_logout = _maker(
+    Session,
+    "key mailbox protocol rip ended_at end_reason deleted expunged trashed mail_age_days",
+)
+_new_disconnected = _maker(Session, "key mailbox protocol rip ended_at end_reason")
+
+
+def _mail(event: MailEvent, zone: tzinfo) -> MailRecord:
+    return _new_mail(
+        event.session, event.mailbox, _ts(event.time, zone), event.service, event.action,
+        event.box, event.uid, event.msgid, event.size,
+    )  # fmt: skip
+
+
+def _login(event: Login, zone: tzinfo) -> Session | None:
+    if not event.session:
         return None
-    at = _ts(event.time, zone)
-    if isinstance(event, Login):
-        return Session(
-            key=key, mailbox=event.mailbox, protocol=event.protocol, rip=event.rip,
-            lip=event.lip, lport=event.lport, tls=event.tls, method=event.method, started_at=at,
-        )  # fmt: skip
-    if isinstance(event, ClientId):
-        return Session(
-            key=key, mailbox=event.mailbox, protocol=event.protocol, rip=event.rip,
-            client_name=event.name, client_version=event.version, client_os=event.os,
-            client_os_version=event.os_version, client_vendor=event.vendor,
-        )  # fmt: skip
-    if isinstance(event, Pop3Logout):
-        return Session(
-            key=key, mailbox=event.mailbox, protocol="pop3", rip=event.rip, ended_at=at,
-            end_reason=event.reason, top=event.top, retrieved=event.retr, deleted=event.deleted,
-            messages=event.messages, deleted_bytes=event.deleted_bytes,
-            uidl=None if event.uidl_hash is None else bool(event.uidl_hash.strip()),
-            mail_age_days=event.mail_age_days,
-        )  # fmt: skip
-    if isinstance(event, ImapLogout):
-        return Session(
-            key=key, mailbox=event.mailbox, protocol="imap", rip=event.rip, ended_at=at,
-            end_reason=event.reason, deleted=event.deleted, expunged=event.expunged,
-            trashed=event.trashed, mail_age_days=event.mail_age_days,
-        )  # fmt: skip
-    if isinstance(event, Disconnected):
-        return Session(
-            key=key, mailbox=event.mailbox, protocol=event.service, rip=event.rip, ended_at=at,
-            end_reason=event.reason,
-        )  # fmt: skip
+    return _new_login(
+        event.session, event.mailbox, event.protocol, event.rip, event.lip, event.lport,
+        event.tls, event.method, _ts(event.time, zone),
+    )  # fmt: skip
+
+
+def _client_id(event: ClientId, _zone: tzinfo) -> Session | None:
+    if not event.session:
+        return None
+    return _new_client_id(
+        event.session, event.mailbox, event.protocol, event.rip, event.name, event.version,
+        event.os, event.os_version, event.vendor,
+    )  # fmt: skip
+
+
+def _pop3_logout(event: Pop3Logout, zone: tzinfo) -> Session | None:
+    if not event.session:
+        return None
+    return _new_pop3_logout(
+        event.session, event.mailbox, "pop3", event.rip, _ts(event.time, zone), event.reason,
+        event.top, event.retr, event.deleted, event.messages, event.deleted_bytes,
+        None if event.uidl_hash is None else bool(event.uidl_hash.strip()),
+        event.mail_age_days,
+    )  # fmt: skip
+
+
+def _imap_logout(event: ImapLogout, zone: tzinfo) -> Session | None:
+    if not event.session:
+        return None
+    return _new_imap_logout(
+        event.session, event.mailbox, "imap", event.rip, _ts(event.time, zone), event.reason,
+        event.deleted, event.expunged, event.trashed, event.mail_age_days,
+    )  # fmt: skip
+
+
+def _disconnected(event: Disconnected, zone: tzinfo) -> Session | None:
+    if not event.session:
+        return None
+    return _new_disconnected(
+        event.session, event.mailbox, event.service, event.rip, _ts(event.time, zone),
+        event.reason,
+    )  # fmt: skip
+
+
+def _nothing(_event: object, _zone: tzinfo) -> None:
     return None
+
+
+# What each kind of event says (auth failures and aborted logins: nothing).
+_PATCHES: dict[type, Callable[[Any, tzinfo], Session | MailRecord | None]] = {
+    MailEvent: _mail,
+    Login: _login,
+    ClientId: _client_id,
+    Pop3Logout: _pop3_logout,
+    ImapLogout: _imap_logout,
+    Disconnected: _disconnected,
+    AuthFailure: _nothing,
+    AbortedLogin: _nothing,
+}
+
+
+def patch_for(event: Event, zone: tzinfo = UTC) -> Session | MailRecord | None:
+    """What an event says: a session patch, a mail record, or nothing worth keeping."""
+    make = _PATCHES.get(type(event))
+    if make is None:  # a subclass, or a kind of event that says nothing
+        make = next((f for t, f in _PATCHES.items() if isinstance(event, t)), None)
+        if make is None:
+            return None
+    return make(event, zone)
 
 
 def merge(old: Session, new: Session) -> Session:
