@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     probe_concurrency: int = Field(
         default=64, ge=1, description="mailboxes probed at a time (probe --from)"
     )
+    probe_last_login_file: Path | None = Field(
+        default=None,
+        description="file of Dovecot's last_login dict (file: driver): POP3/IMAP logins "
+        "between probes",
+    )
     probe_max_messages: int = Field(
         default=50_000, ge=1, description="UID -> Message-ID pairs kept in a mailbox's snapshot"
     )

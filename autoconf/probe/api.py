@@ -5,7 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from autoconf.catalog.address import Address
-from autoconf.probe.mailbox import master_credentials, options_from, probe_and_store, targets_for
+from autoconf.probe.mailbox import (
+    last_login_from,
+    master_credentials,
+    options_from,
+    probe_and_store,
+    targets_for,
+)
 from autoconf.web.auth import require_token
 from autoconf.web.keys import CATALOG, SETTINGS, STORE, param
 
@@ -25,5 +31,6 @@ async def probe(request: web.Request) -> web.Response:
         creds,
         ca_file=settings.probe_ca_file,
         options=options_from(settings),
+        last_login=last_login_from(settings),
     )
     return web.json_response(result.as_dict(), headers={"Cache-Control": "no-store"})

@@ -24,6 +24,7 @@ from autoconf.probe.errors import ProbeUnavailable
 from autoconf.probe.mailbox import (
     HostLimiter,
     Target,
+    last_login_from,
     master_credentials,
     options_from,
     parse_endpoint,
@@ -175,6 +176,7 @@ async def _probe_one(
             creds,
             ca_file=args.ca_file or settings.probe_ca_file,
             options=options_from(settings),
+            last_login=last_login_from(settings),
         )
     finally:
         await store.close()
@@ -263,6 +265,7 @@ async def _run_many(
                 ca_file=args.ca_file or settings.probe_ca_file,
                 options=options,
                 limiter=limiter,
+                last_login=last_login_from(settings),
             )
         progress.step(result.ok)
         return result

@@ -324,6 +324,12 @@ def probe_run(result: ProbeResult, logins: dict[str, float] | None = None) -> Pr
     )
 
 
+def last_login_from(settings: Settings) -> LastLogin | None:
+    """The last-login reader the settings name, if any."""
+    path = settings.probe_last_login_file
+    return None if path is None else last_login_file(path)
+
+
 def last_login_file(path: Path, key: str = "shared/last-login/{service}/{user}") -> LastLogin:
     """A last-login reader over the file of Dovecot's ``file:`` dict (key and value lines).
 
