@@ -11,6 +11,7 @@ import poplib
 import shutil
 import socket
 import subprocess
+from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
 import pytest
@@ -85,3 +86,14 @@ def fetchmail(
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     return mbox.read_text() if mbox.exists() else ""
+
+
+def message(number: int, tag: str, to: str = "alice@example.com") -> bytes:
+    """Test mail number ``number`` of a run ``tag``, with Message-ID <tag.number@lab.test>."""
+    msg = EmailMessage()
+    msg["From"] = "Sender Person <sender@example.org>"
+    msg["To"] = to
+    msg["Subject"] = f"{tag} #{number}"
+    msg["Message-ID"] = f"<{tag}.{number}@lab.test>"
+    msg.set_content(f"message {number} of {tag}\n")
+    return msg.as_bytes()

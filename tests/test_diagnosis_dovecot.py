@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.clients import SourceIMAP, fetchmail
-from tests.test_dovecot_log import IPHONE_ID, IPHONE_IP, _message
+from tests.clients import SourceIMAP, fetchmail, message
+from tests.test_dovecot_log import IPHONE_ID, IPHONE_IP
 from tests.test_ingest import cli
 
 if TYPE_CHECKING:
@@ -136,12 +136,12 @@ def test_a_iphone_and_deleting_fetchmail_is_critical_and_the_user_gets_a_notice(
     """iPhone over IMAP + fetchmail deleting: critical, 5 removed, 2 never seen; one notice."""
     user = "alice@example.com"
     for number in (1, 2, 3):
-        server.deliver(user, _message(number, "diag-a1"))
+        server.deliver(user, message(number, "diag-a1", user))
     assert iphone(server, user) == 3
     imap_logouts(server, user, 1)
     time.sleep(1.1)  # stock log stamps have whole seconds: the next mail arrives after
     for number in (1, 2):
-        server.deliver(user, _message(number, "diag-a2"))
+        server.deliver(user, message(number, "diag-a2", user))
     fetched = run_fetchmail(server, tmp_path / "fm", user, keep=False)
     assert fetched.count("Message-ID: <diag-a") == 5
     pop3_logouts(server, user, 1)
@@ -187,7 +187,7 @@ def test_b_fetchmail_keeping_is_no_critical(server: DovecotServer, tmp_path: Pat
     """iPhone over IMAP + fetchmail --keep: pop-keep info, nothing critical."""
     user = "bob@example.com"
     for number in (1, 2, 3):
-        server.deliver(user, _message(number, "diag-b"))
+        server.deliver(user, message(number, "diag-b", user))
     assert iphone(server, user) == 3
     run_fetchmail(server, tmp_path / "fm", user, keep=True)
     pop3_logouts(server, user, 1)
@@ -205,7 +205,7 @@ def test_c_imap_only_has_no_finding_but_the_healthy_line(
     """Two IMAP clients only: no finding, and the line that says all is well."""
     user = "carol@example.com"
     for number in (1, 2):
-        server.deliver(user, _message(number, "diag-c"))
+        server.deliver(user, message(number, "diag-c", user))
     assert iphone(server, user) == 2
     assert iphone(server, user, OTHER_IMAP_IP, ident=False) == 2
     imap_logouts(server, user, 2)
@@ -219,7 +219,7 @@ def test_d_fetchmail_alone_is_single_device_info(server: DovecotServer, tmp_path
     """fetchmail deleting on a mailbox nobody else uses: pop-delete-single-device, info."""
     user = "dave@example.com"
     for number in (1, 2):
-        server.deliver(user, _message(number, "diag-d"))
+        server.deliver(user, message(number, "diag-d", user))
     run_fetchmail(server, tmp_path / "fm", user, keep=False)
     pop3_logouts(server, user, 1)
     answer = diagnose(server, tmp_path / "data", user, "--lang", "it")

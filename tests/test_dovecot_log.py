@@ -5,7 +5,6 @@ from __future__ import annotations
 import tracemalloc
 from collections import Counter
 from datetime import datetime
-from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from autoconf.events.model import Event
     from tests.servers.dovecot import DovecotServer
 
-from tests.clients import SourceIMAP, SourcePOP3, fetchmail
+from tests.clients import SourceIMAP, SourcePOP3, fetchmail, message
 
 pytest_plugins = ["tests.servers.dovecot"]
 
@@ -414,16 +413,6 @@ def test_every_prefix_of_a_line_is_safe() -> None:
 # ---------------------------------------------------------------- a real Dovecot
 
 
-def _message(number: int, tag: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = "Sender Person <sender@example.org>"
-    msg["To"] = ALICE[0]
-    msg["Subject"] = f"{tag} #{number}"
-    msg["Message-ID"] = f"<{tag}.{number}@lab.test>"
-    msg.set_content(f"message {number} of {tag}\n")
-    return msg.as_bytes()
-
-
 def _iphone(server: DovecotServer) -> None:
     imap = SourceIMAP(server.host, server.ports.imap, IPHONE_IP)
     try:
@@ -461,11 +450,11 @@ def _run_clients(server: DovecotServer, tmp_path: Path, tag: str) -> tuple[int, 
     """Deliver 3; the iPhone reads; poplib deletes all; deliver 2; fetchmail deletes them."""
     assert server.users[ALICE[0]] == ALICE[1]
     for number in range(1, 4):
-        server.deliver(ALICE[0], _message(number, f"{tag}-r1"))
+        server.deliver(ALICE[0], message(number, f"{tag}-r1"))
     _iphone(server)
     deleted = _poplib_deletes_all(server)
     for number in range(1, 3):
-        server.deliver(ALICE[0], _message(number, f"{tag}-r2"))
+        server.deliver(ALICE[0], message(number, f"{tag}-r2"))
     fetched = _fetchmail(server, tmp_path)
     return deleted, fetched
 

@@ -8,7 +8,6 @@ import imaplib
 import json
 import ssl
 import time
-from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
 
     Client = TestClient[web.Request, web.Application]
 
-from tests.clients import SourceIMAP, SourcePOP3, SourcePOP3S
+from tests.clients import SourceIMAP, SourcePOP3, SourcePOP3S, message
 
 pytest_plugins = ["tests.servers.dovecot"]
 
@@ -216,16 +215,6 @@ async def test_valid_json_that_is_no_event_is_accepted_and_skipped(receiver: Cli
 # ---------------------------------------------------------------- a live Dovecot
 
 
-def _message(number: int, tag: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = "Sender Person <sender@example.org>"
-    msg["To"] = ALICE[0]
-    msg["Subject"] = f"{tag} #{number}"
-    msg["Message-ID"] = f"<{tag}.{number}@lab.test>"
-    msg.set_content(f"message {number} of {tag}\n")
-    return msg.as_bytes()
-
-
 def _delete_all(pop: poplib.POP3) -> int:
     try:
         pop.user(ALICE[0])
@@ -242,7 +231,7 @@ def _delete_all(pop: poplib.POP3) -> int:
 def _clients(server: DovecotServer) -> None:
     """Deliver 3; the iPhone sends ID after login; poplib deletes; deliver 2; POP3S deletes."""
     for number in range(1, 4):
-        server.deliver(ALICE[0], _message(number, "events-r1"))
+        server.deliver(ALICE[0], message(number, "events-r1"))
     imap = SourceIMAP(server.host, server.ports.imap, IPHONE_IP)
     try:
         imap.login(*ALICE)
@@ -253,7 +242,7 @@ def _clients(server: DovecotServer) -> None:
         imap.logout()
     assert _delete_all(SourcePOP3(server.host, server.ports.pop3, POPLIB_IP)) == 3
     for number in range(1, 3):
-        server.deliver(ALICE[0], _message(number, "events-r2"))
+        server.deliver(ALICE[0], message(number, "events-r2"))
     context = ssl.create_default_context(cafile=str(server.cert))
     pop3s = SourcePOP3S(server.host, server.ports.pop3s, POPLIB_TLS_IP, context)
     assert _delete_all(pop3s) == 2
