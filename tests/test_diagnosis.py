@@ -373,3 +373,21 @@ async def test_api_diagnosis_and_findings(service: Any) -> None:
     assert none["findings"] == []
     bad = await client.get("/api/v1/findings?severity=fatal", headers=auth)
     assert bad.status == 400
+
+
+@pytest.mark.parametrize("lang", ["de", "fr", "it"])
+def test_device_descriptions_are_translated(lang: str) -> None:
+    """The device named in a German, French or Italian message reads in that language."""
+    from autoconf.diagnosis.messages import render  # noqa: PLC0415
+
+    evidence = {
+        "deleting_device": "POP3 client (no TLS, port 110, fetches with RETR) at 203.0.113.0/24",
+        "other_devices": "IMAP client (no ID sent) at 198.51.100.0/24",
+    }
+    out = render("pop-keep", {**evidence, "keeping_device": evidence["deleting_device"],
+                              "keeping_devices": [evidence["deleting_device"]], "retrieved": 3},
+                 lang)  # fmt: skip
+    text = " ".join(out.values())
+    assert "POP3 client" not in text
+    assert " at 203" not in text
+    assert "fetches with" not in text

@@ -48,8 +48,16 @@ def pick_language(requested: str | None, default: str = "en") -> str:
     return default if default in LANGUAGES else "en"
 
 
+# Evidence keys that hold device descriptions (English from devices.py, translated here).
+DEVICE_KEYS = frozenset(
+    {"deleting_device", "deleting_devices", "other_devices", "devices", "deleting",
+     "keeping_device", "keeping_devices"}
+)  # fmt: skip
+
+
 def _values(evidence: Mapping[str, Any], lang: str) -> dict[str, str]:
-    unknown = LANGUAGES[lang].COMMON["unknown"]
+    common = LANGUAGES[lang].COMMON
+    unknown = common["unknown"]
     values = {}
     for key, value in evidence.items():
         if value is None:
@@ -58,6 +66,9 @@ def _values(evidence: Mapping[str, Any], lang: str) -> dict[str, str]:
             values[key] = ", ".join(str(v) for v in value) or unknown
         else:
             values[key] = str(value)
+        if key in DEVICE_KEYS:
+            for english, local in common["device_words"]:
+                values[key] = values[key].replace(english, local)
     return values
 
 

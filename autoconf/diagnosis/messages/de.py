@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 COMMON = {
+    # English words inside device descriptions, in this language (applied in order)
+    "device_words": (
+        ("IMAP client (no ID sent)", "IMAP-Programm (ohne Kennung)"),
+        ("POP3 client", "POP3-Programm"),
+        ("no TLS", "ohne TLS"),
+        ("fetches with", "holt mit"),
+        ("an IMAP client", "ein IMAP-Programm"),
+        ("a mail program", "ein Mailprogramm"),
+        ("iPhone, iPad or Mac", "iPhone, iPad oder Mac"),
+        (" at ", " bei "),
+    ),
     "unknown": "unbekannt",
     "unseen": (
         " {unseen} davon wurden gelöscht, bevor ein anderes Gerät sie abholen konnte: diese "

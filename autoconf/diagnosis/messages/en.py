@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 COMMON = {
+    # English words inside device descriptions, in this language (applied in order)
+    "device_words": (),
     "unknown": "unknown",
     "unseen": (
         " {unseen} of them were removed before any other device had a chance to fetch them: "

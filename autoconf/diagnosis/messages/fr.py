@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 COMMON = {
+    # English words inside device descriptions, in this language (applied in order)
+    "device_words": (
+        ("IMAP client (no ID sent)", "client IMAP (sans identification)"),
+        ("POP3 client", "client POP3"),
+        ("no TLS", "sans TLS"),
+        ("fetches with", "récupère avec"),
+        ("an IMAP client", "un client IMAP"),
+        ("a mail program", "un logiciel de messagerie"),
+        ("iPhone, iPad or Mac", "iPhone, iPad ou Mac"),
+        (" at ", " depuis "),
+    ),
     "unknown": "inconnu",
     "unseen": (
         " {unseen} d'entre eux ont été supprimés avant qu'un autre appareil ait pu les "

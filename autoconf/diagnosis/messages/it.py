@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 COMMON = {
+    # English words inside device descriptions, in this language (applied in order)
+    "device_words": (
+        ("IMAP client (no ID sent)", "client IMAP (senza identificazione)"),
+        ("POP3 client", "client POP3"),
+        ("no TLS", "senza TLS"),
+        ("fetches with", "scarica con"),
+        ("an IMAP client", "un client IMAP"),
+        ("a mail program", "un programma di posta"),
+        ("iPhone, iPad or Mac", "iPhone, iPad o Mac"),
+        (" at ", " da "),
+    ),
     "unknown": "sconosciuto",
     "unseen": (
         " {unseen} di questi sono stati cancellati prima che un altro dispositivo potesse "
