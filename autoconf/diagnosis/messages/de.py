@@ -8,6 +8,7 @@ COMMON = {
         ("IMAP client (no ID sent)", "IMAP-Programm (ohne Kennung)"),
         ("POP3 client", "POP3-Programm"),
         ("no TLS", "ohne TLS"),
+        (", port ", ", Port "),
         ("fetches with", "holt mit"),
         ("an IMAP client", "ein IMAP-Programm"),
         ("a mail program", "ein Mailprogramm"),

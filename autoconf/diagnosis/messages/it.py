@@ -8,6 +8,7 @@ COMMON = {
         ("IMAP client (no ID sent)", "client IMAP (senza identificazione)"),
         ("POP3 client", "client POP3"),
         ("no TLS", "senza TLS"),
+        (", port ", ", porta "),
         ("fetches with", "scarica con"),
         ("an IMAP client", "un client IMAP"),
         ("a mail program", "un programma di posta"),
