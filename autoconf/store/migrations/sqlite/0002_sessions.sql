@@ -27,7 +27,6 @@ CREATE TABLE sessions (
     mail_age_days      REAL
 );
 CREATE INDEX sessions_mailbox ON sessions (mailbox, started_at);
-CREATE INDEX sessions_ended ON sessions (ended_at);
 
 -- Message-level events (mail_log, deliveries).
 CREATE TABLE mail_events (
