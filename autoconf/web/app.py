@@ -21,7 +21,8 @@ from autoconf.logs import AccessLog
 from autoconf.sightings import SightingBuffer
 from autoconf.store import make_store
 from autoconf.web.body import MAX_BODY
-from autoconf.web.keys import CATALOG, METRICS, SETTINGS, SIGHTINGS, SIGNER, STORE
+from autoconf.web.events_api import EventsReceiver
+from autoconf.web.keys import CATALOG, EVENTS, METRICS, SETTINGS, SIGHTINGS, SIGNER, STORE
 from autoconf.web.metrics import Metrics
 from autoconf.web.observe import Observer
 from autoconf.web.routes import add_routes
@@ -73,6 +74,7 @@ def make_app(
     app[METRICS] = metrics
     app[STORE] = the_store
     app[SIGNER] = load_signer(settings)
+    app[EVENTS] = EventsReceiver(the_store, settings.zone, settings.default_domain)
     app[SIGHTINGS] = SightingBuffer(
         the_store,
         capacity=settings.sightings_buffer,

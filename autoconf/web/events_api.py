@@ -19,7 +19,6 @@ import base64
 import binascii
 import contextlib
 import json
-import weakref
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -29,7 +28,7 @@ from autoconf.events.dovecot_json import Parser
 from autoconf.events.sessions import MailRecord, Session, merge, patch_for
 from autoconf.web.auth import Unauthorized, shared_secret_ok
 from autoconf.web.body import read_body
-from autoconf.web.keys import SETTINGS, STORE
+from autoconf.web.keys import EVENTS, SETTINGS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -119,19 +118,6 @@ def _merged(patches: list[Session]) -> list[Session]:
     return list(by_key.values())
 
 
-_RECEIVERS = weakref.WeakKeyDictionary[web.Application, EventsReceiver]()
-
-
-def receiver_for(app: web.Application) -> EventsReceiver:
-    """The app's receiver, made on first use (its parser state lives as long as the app)."""
-    receiver = _RECEIVERS.get(app)
-    if receiver is None:
-        settings = app[SETTINGS]
-        receiver = EventsReceiver(app[STORE], settings.zone, settings.default_domain)
-        _RECEIVERS[app] = receiver
-    return receiver
-
-
 def _presented(request: web.Request) -> str | None:
     """The secret the request carries: query, header, or Basic auth password."""
     given = request.query.get("secret") or request.headers.get(SECRET_HEADER)
@@ -172,5 +158,5 @@ async def dovecot(request: web.Request) -> web.Response:
     except (ValueError, RecursionError):
         raise BadRequest("The request body is not JSON text in UTF-8.") from None
     items = data if isinstance(data, list) else [data]
-    await receiver_for(request.app).receive(items)
+    await request.app[EVENTS].receive(items)
     return web.Response(status=204)

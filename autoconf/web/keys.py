@@ -14,6 +14,7 @@ from autoconf.web.metrics import Metrics
 
 if TYPE_CHECKING:
     from autoconf.formats.mobileconfig import Signer
+    from autoconf.web.events_api import EventsReceiver
 
 SETTINGS = web.AppKey("settings", Settings)
 CATALOG = web.AppKey("catalog", LiveCatalog)
@@ -21,6 +22,7 @@ STORE = web.AppKey("store", Store)
 SIGHTINGS = web.AppKey("sightings", SightingBuffer)
 METRICS = web.AppKey("metrics", Metrics)
 SIGNER: web.AppKey[Signer | None] = web.AppKey("signer")
+EVENTS: web.AppKey[EventsReceiver] = web.AppKey("events")
 # Per-request values set by handlers and read by the middleware.
 CLIENT = web.RequestKey("client", str)
 ENDPOINT = web.RequestKey("endpoint", str)
