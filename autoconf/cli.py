@@ -260,13 +260,19 @@ def cmd_devices(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_token(_args: argparse.Namespace) -> int:
-    """Make a new API token and print it with the digest that goes into api_tokens."""
-    from autoconf.web.auth import new_token  # noqa: PLC0415 - keep CLI start-up light
+def cmd_token(args: argparse.Namespace) -> int:
+    """Make a new API token and print it with the entry that goes into api_tokens."""
+    from autoconf.web.auth import new_token, parse_token_entry  # noqa: PLC0415 - light start-up
 
+    name = args.name.strip()
+    if ":" in name:
+        print("error: a token name may not contain ':'", file=sys.stderr)
+        return 2
     token, digest = new_token()
-    print(f"token (give it to the API client, it is not stored): {token}")
-    print(f"digest (add it to api_tokens / AUTOCONF_API_TOKENS): {digest}")
+    entry = f"{args.role}:{name}:{digest}" if name else f"{args.role}:{digest}"
+    holder = parse_token_entry(entry).principal
+    print(f"token (give it to {holder.name}, it is not stored): {token}")
+    print(f"entry (add it to api_tokens / AUTOCONF_API_TOKENS): {entry}")
     return 0
 
 
@@ -333,7 +339,9 @@ def _event_commands(
     common(p)
     p.set_defaults(func=cmd_purge)
 
-    p = sub.add_parser("token", help="make an API token and its digest")
+    p = sub.add_parser("token", help="make an API token and the api_tokens entry for it")
+    p.add_argument("--role", choices=("support", "admin"), default="support")
+    p.add_argument("--name", default="", help="who holds it (shown in the audit log)")
     p.set_defaults(func=cmd_token)
 
 

@@ -77,7 +77,10 @@ class Settings(BaseSettings):
     )
     api_tokens: tuple[str, ...] = Field(
         default=(),
-        description="SHA-256 hex digests of API bearer tokens (autoconf token prints one)",
+        description=(
+            "API tokens as [role:][name:]sha256-hex, role support or admin"
+            " (autoconf token prints one)"
+        ),
     )
     retention_days: float = Field(
         default=90, gt=0, description="sessions, mail events, sightings and addresses kept"
@@ -176,11 +179,11 @@ class Settings(BaseSettings):
 
     @field_validator("api_tokens")
     @classmethod
-    def _digests(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for digest in value:
-            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):  # noqa: PLR2004
-                msg = "api_tokens holds SHA-256 hex digests ('autoconf token' makes one)"
-                raise ValueError(msg)
+    def _token_entries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from autoconf.web.auth import parse_token_entry  # noqa: PLC0415 - avoids an import cycle
+
+        for entry in value:
+            parse_token_entry(entry)  # raises ValueError with the sentence pydantic shows
         return value
 
     @property
