@@ -180,3 +180,13 @@ def test_json_schema_describes_demo():
     schema = catalog_schema()
     provider = schema["$defs"]["Provider"]["properties"]
     assert {"id", "name", "domains", "servers", "pop3"} <= set(provider)
+
+
+def test_duplicate_provider_id_is_refused(catalog_file):
+    """Two providers with one id would share cached documents: the second is refused."""
+    text = catalog_file().read_text()
+    providers, aliases = text.split("[aliases]")
+    second = providers.replace('["example.org", "Bücher.example", "shop.example."]', '["b.test"]')
+    with pytest.raises(CatalogError) as info:
+        load_catalog(catalog_file(providers + second + "[aliases]" + aliases))
+    assert "providers[1].id: mail.example.org is also the id of providers[0]" in str(info.value)

@@ -86,7 +86,16 @@ def _cascade(loc: tuple[int | str, ...], kind: str, errors: list[Any]) -> bool:
 def _cross_checks(model: CatalogModel) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     owner: dict[str, int] = {}
+    ids: dict[str, int] = {}
     for p_index, provider in enumerate(model.providers):
+        if provider.id in ids:  # documents are cached by provider id: two would mix servers
+            problems.append(
+                (
+                    f"providers[{p_index}].id",
+                    f"{provider.id} is also the id of providers[{ids[provider.id]}]",
+                )
+            )
+        ids.setdefault(provider.id, p_index)
         for d_index, domain in enumerate(provider.domains):
             if domain in owner and owner[domain] != p_index:
                 problems.append(

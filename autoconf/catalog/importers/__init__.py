@@ -1,0 +1,1 @@
+"""Importers: existing client configurations (Mozilla clientConfig/ISPDB, automx2) -> catalog."""
