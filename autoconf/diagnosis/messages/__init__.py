@@ -67,9 +67,15 @@ def _values(evidence: Mapping[str, Any], lang: str) -> dict[str, str]:
         else:
             values[key] = str(value)
         if key in DEVICE_KEYS:
-            for english, local in common["device_words"]:
-                values[key] = values[key].replace(english, local)
+            values[key] = device_text(values[key], lang)
     return values
+
+
+def device_text(text: str, lang: str) -> str:
+    """A device description or behaviour (made in English by events.devices) in ``lang``."""
+    for english, local in LANGUAGES[lang].COMMON["device_words"]:
+        text = text.replace(english, local)
+    return text
 
 
 def texts(key: str, lang: str) -> dict[str, str]:

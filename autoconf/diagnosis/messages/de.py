@@ -5,6 +5,14 @@ from __future__ import annotations
 COMMON = {
     # English words inside device descriptions, in this language (applied in order)
     "device_words": (
+        ("deletes after download", "löscht nach dem Herunterladen"),
+        ("deletes mail it downloaded earlier", "löscht früher heruntergeladene Mails"),
+        ("keeps mail on the server", "lässt die Mails auf dem Server"),
+        ("checks for mail", "prüft auf neue Mails"),
+        ("deletes messages", "löscht Nachrichten"),
+        ("reads mail over IMAP", "liest Mails über IMAP"),
+        ("asked for settings", "hat die Einstellungen abgefragt"),
+        ("uses the mailbox", "nutzt das Postfach"),
         ("IMAP client (no ID sent)", "IMAP-Programm (ohne Kennung)"),
         ("POP3 client", "POP3-Programm"),
         ("no TLS", "ohne TLS"),

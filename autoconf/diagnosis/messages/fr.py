@@ -5,6 +5,14 @@ from __future__ import annotations
 COMMON = {
     # English words inside device descriptions, in this language (applied in order)
     "device_words": (
+        ("deletes after download", "supprime après téléchargement"),
+        ("deletes mail it downloaded earlier", "supprime le courrier téléchargé plus tôt"),
+        ("keeps mail on the server", "laisse le courrier sur le serveur"),
+        ("checks for mail", "vérifie s'il y a du courrier"),
+        ("deletes messages", "supprime des messages"),
+        ("reads mail over IMAP", "lit le courrier en IMAP"),
+        ("asked for settings", "a demandé les paramètres"),
+        ("uses the mailbox", "utilise la boîte"),
         ("IMAP client (no ID sent)", "client IMAP (sans identification)"),
         ("POP3 client", "client POP3"),
         ("no TLS", "sans TLS"),

@@ -5,6 +5,14 @@ from __future__ import annotations
 COMMON = {
     # English words inside device descriptions, in this language (applied in order)
     "device_words": (
+        ("deletes after download", "cancella dopo lo scaricamento"),
+        ("deletes mail it downloaded earlier", "cancella la posta scaricata in precedenza"),
+        ("keeps mail on the server", "lascia la posta sul server"),
+        ("checks for mail", "controlla se c'è posta"),
+        ("deletes messages", "cancella messaggi"),
+        ("reads mail over IMAP", "legge la posta via IMAP"),
+        ("asked for settings", "ha chiesto le impostazioni"),
+        ("uses the mailbox", "usa la casella"),
         ("IMAP client (no ID sent)", "client IMAP (senza identificazione)"),
         ("POP3 client", "client POP3"),
         ("no TLS", "senza TLS"),
