@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from autoconf.errors import StoreError
-from autoconf.web.keys import CATALOG, METRICS, SIGHTINGS, STORE
+from autoconf.web.keys import CATALOG, METRICS, STORE
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -27,10 +27,10 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text exposition."""
+    """Prometheus text exposition: of the whole service when it runs several workers."""
     m = request.app[METRICS]
-    m.sightings_pending.set(len(request.app[SIGHTINGS]))
     m.catalog_domains.set(request.app[CATALOG].current.domain_count)
     return web.Response(
-        body=generate_latest(m.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        body=await m.exposition(),
+        headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"},
     )
