@@ -54,10 +54,13 @@ class TlsMode(StrEnum):
 class Endpoint:
     """One server to probe."""
 
-    protocol: str  # imap | pop3
+    protocol: str  # imap | pop3 | smtp
     host: str
     port: int
     tls: TlsMode
+    # Where to connect instead of (host, port), keeping host for SNI, certificate names and
+    # messages: the domain-health checks resolve through their own DNS (and tests remap ports).
+    address: tuple[str, int] | None = None
 
     def __str__(self) -> str:
         return f"{self.host}:{self.port}"
@@ -191,9 +194,10 @@ async def open_connection(
     step = "tls" if implicit else "connect"
     limit = timeouts.connect + (timeouts.tls if implicit else 0)
     async with _mapped(ep, step, limit, connecting=True):
+        host, port = ep.address or (ep.host, ep.port)
         reader, writer = await asyncio.open_connection(
-            ep.host,
-            ep.port,
+            host,
+            port,
             ssl=implicit,
             server_hostname=ep.host if implicit else None,
             ssl_handshake_timeout=timeouts.tls if implicit else None,

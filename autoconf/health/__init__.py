@@ -1,0 +1,1 @@
+"""Domain health: the discovery chain of real mail clients, server checks, fleet checks."""
