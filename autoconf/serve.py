@@ -19,8 +19,11 @@ import structlog
 
 from autoconf.errors import ConfigError
 from autoconf.store import make_store
+from autoconf.web import metrics_merge
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from autoconf.catalog.live import LiveCatalog
     from autoconf.config import Settings
 
@@ -43,18 +46,37 @@ def event_loop(choice: str) -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
-def run_one(settings: Settings, live: LiveCatalog, *, worker: int | None = None) -> int:
-    """Serve in this process until SIGTERM/SIGINT; SIGHUP reloads the catalog."""
+def run_one(
+    settings: Settings,
+    live: LiveCatalog,
+    *,
+    worker: int | None = None,
+    metrics_dir: Path | None = None,
+) -> int:
+    """Serve in this process until SIGTERM/SIGINT; SIGHUP reloads the catalog.
+
+    A worker shares its metrics through ``metrics_dir`` (see web/metrics_merge.py).
+    """
     from aiohttp import web  # noqa: PLC0415 - keep CLI start-up light for other commands
 
     from autoconf.web.app import make_app, reload_catalog  # noqa: PLC0415
 
+    if worker:  # the fleet health check runs in worker 0 only, not once per worker
+        settings = settings.model_copy(update={"health_interval_hours": 0})
     app = make_app(settings, live)
+    if metrics_dir is not None:
+        from autoconf.web.keys import METRICS  # noqa: PLC0415
+        from autoconf.web.metrics_merge import SharedDir  # noqa: PLC0415
+
+        app[METRICS].share(SharedDir(metrics_dir))
     loop = event_loop(settings.event_loop)
     catalog = live.current
 
     async def on_startup(app: web.Application) -> None:
-        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_catalog, app)
+        running = asyncio.get_running_loop()
+        running.add_signal_handler(signal.SIGHUP, reload_catalog, app)
+        for sig in (signal.SIGTERM, signal.SIGINT):  # replaces aiohttp's handler: see _stop_once
+            running.add_signal_handler(sig, _stop_once, running)
         if worker is None:
             _write_pid(settings)
         log.info(
@@ -89,6 +111,25 @@ def run_one(settings: Settings, live: LiveCatalog, *, worker: int | None = None)
     return 0
 
 
+def _stop_once(loop: asyncio.AbstractEventLoop) -> None:
+    """Begin the graceful stop; later SIGTERM/SIGINT are only logged.
+
+    aiohttp raises GracefulExit on every signal, and a second one (systemd signals the
+    whole control group while the parent forwards its own) would break off the stop half
+    way: requests in flight cut, sightings not flushed. Here only the first one counts.
+    """
+    from aiohttp.web_runner import GracefulExit  # noqa: PLC0415 - imported with aiohttp above
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, _already_stopping)
+    log.info("serve.stopping", pid=os.getpid())
+    raise GracefulExit
+
+
+def _already_stopping() -> None:
+    log.info("serve.already_stopping", pid=os.getpid())
+
+
 def _write_pid(settings: Settings) -> None:
     settings.pid_file.parent.mkdir(parents=True, exist_ok=True)
     settings.pid_file.write_text(f"{os.getpid()}\n")
@@ -100,14 +141,14 @@ async def _migrate(settings: Settings) -> None:
     await store.close()
 
 
-def _fork(settings: Settings, live: LiveCatalog, worker: int) -> int:
+def _fork(settings: Settings, live: LiveCatalog, worker: int, metrics_dir: Path) -> int:
     pid = os.fork()
     if pid == 0:  # the worker
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
         code = 1
         try:
-            code = run_one(settings, live, worker=worker)
+            code = run_one(settings, live, worker=worker, metrics_dir=metrics_dir)
         finally:
             os._exit(code)
     return pid
@@ -121,6 +162,7 @@ class _Supervisor:
         self.live = live
         self.children: dict[int, int] = {}  # pid -> worker number
         self.stopping = False
+        self.metrics_dir = metrics_merge.create_dir()  # private, removed by run_workers
 
     def forward(self, signum: int, _frame: object) -> None:
         """SIGTERM/SIGINT: stop gracefully; SIGHUP: reload. Sent on to every worker."""
@@ -132,13 +174,14 @@ class _Supervisor:
 
     def start(self, number: int) -> None:
         """Fork worker ``number``."""
-        self.children[_fork(self.settings, self.live, number)] = number
+        self.children[_fork(self.settings, self.live, number, self.metrics_dir)] = number
 
     def watch(self) -> None:
         """Wait for workers to exit; restart them unless stopping."""
         while self.children:
             pid, status = os.wait()
             number = self.children.pop(pid, -1)
+            metrics_merge.retire(self.metrics_dir, pid)
             if number < 0 or self.stopping:
                 continue
             log.error(
@@ -164,5 +207,6 @@ def run_workers(settings: Settings, live: LiveCatalog) -> int:
         supervisor.watch()
     finally:
         settings.pid_file.unlink(missing_ok=True)
+        metrics_merge.remove_dir(supervisor.metrics_dir)
     log.info("serve.stopped", pid=os.getpid())
     return 0

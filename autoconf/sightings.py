@@ -194,9 +194,15 @@ class SightingBuffer:
                 entry[2] += r.requests
 
     async def stop(self) -> None:
-        """Stop the writer and flush what is left (service shutdown)."""
+        """Stop the writer and flush what is left (service shutdown).
+
+        The writer is cancelled only between flushes (under the flush lock): cancelled in
+        the middle of one, the rows it had taken would be neither written nor put back,
+        and the store's transaction would be left open.
+        """
         if self._task is not None:
-            self._task.cancel()
+            async with self._flushing:
+                self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None

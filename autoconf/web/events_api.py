@@ -29,6 +29,7 @@ from autoconf.events.sessions import MailRecord, Session, merge, patch_for
 from autoconf.web.auth import Unauthorized, shared_secret_ok
 from autoconf.web.body import read_body
 from autoconf.web.keys import EVENTS, SETTINGS
+from autoconf.web.metrics import IngestStats
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -58,6 +59,8 @@ class EventsReceiver:
         self.store = store
         self.zone = zone
         self.parser = Parser(default_domain=default_domain)
+        parser = self.parser
+        self.stats = IngestStats("events", lambda: (parser.received, parser.events, parser.skipped))
         self._sessions: list[Session] = []
         self._mail: list[MailRecord] = []
         self._batch: asyncio.Future[None] | None = None
@@ -90,17 +93,25 @@ class EventsReceiver:
             )
         await asyncio.shield(batch)
 
+    async def close(self) -> None:
+        """Wait until every gathered event is written (shutdown: before the store closes)."""
+        if self._writer is not None:
+            with contextlib.suppress(Exception):  # its requests were told; the log has it
+                await self._writer
+
     async def _drain(self) -> None:
         """Write gathered batches until none is waiting."""
         while self._batch is not None:
             batch, sessions, mail = self._batch, self._sessions, self._mail
             self._batch, self._sessions, self._mail = None, [], []
+            merged = _merged(sessions)
             try:
-                await self.store.apply(_merged(sessions), mail)
+                await self.store.apply(merged, mail)
             except Exception as exc:  # noqa: BLE001 - handed to every request of the batch
                 batch.set_exception(exc)
             else:
                 batch.set_result(None)
+                self.stats.committed(merged, mail)
 
 
 def _retrieve(future: asyncio.Future[None]) -> None:

@@ -17,6 +17,7 @@ from aiohttp import web
 from yarl import URL
 
 from autoconf.errors import AutoconfError
+from autoconf.web.client_ip import client_address
 from autoconf.web.keys import CLIENT, ENDPOINT, PARAMS
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class Observer:
             observe(name, client, status, elapsed)
             if write is not None:
                 write(request.method, request.path, status, elapsed * 1000, name, client,
-                      request.remote or "")  # fmt: skip
+                      client_address(request))  # fmt: skip
             elif log_requests:
                 log.info(
                     "http.request",
@@ -89,7 +90,7 @@ class Observer:
                     ms=round(elapsed * 1000, 3),
                     endpoint=name,
                     client=client,
-                    peer=request.remote,
+                    peer=client_address(request),
                 )
             return response
 

@@ -14,6 +14,7 @@ from autoconf.errors import BadAddress, BadRequest, NotHosted
 from autoconf.formats import autodiscover, mobileconfig, mozilla
 from autoconf.sightings import MAX_USER_AGENT, Endpoint, classify
 from autoconf.web.body import read_body
+from autoconf.web.client_ip import client_address
 from autoconf.web.keys import CATALOG, CLIENT, SETTINGS, SIGHTINGS, SIGNER, param
 
 _XML_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
@@ -31,7 +32,7 @@ def _record(request: web.Request, endpoint: Endpoint, account: Account) -> None:
         None if address is None else f"{address.local}@{account.mail_domain}",
         client,
         endpoint,
-        request.remote or "",
+        client_address(request),
         agent,
         time.time(),
     )
