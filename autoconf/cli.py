@@ -20,6 +20,7 @@ import structlog
 
 from autoconf import __version__, logs
 from autoconf.catalog.address import Address
+from autoconf.catalog.importers import cli as import_cli
 from autoconf.catalog.live import LiveCatalog
 from autoconf.catalog.load import demo_catalog, load_catalog
 from autoconf.catalog.model import CatalogModel
@@ -29,8 +30,10 @@ from autoconf.errors import AutoconfError, ConfigError
 from autoconf.events import devices
 from autoconf.events.follow import Ingest, Options, Summary
 from autoconf.formats import dnsrecords
+from autoconf.health import cli as health_cli
 from autoconf.probe import cli as probe_cli
 from autoconf.store import make_store
+from autoconf.web import api_openapi
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -203,13 +206,44 @@ async def _ingest(args: argparse.Namespace, settings: Settings) -> Summary:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    stop_metrics = None
     try:
+        stop_metrics = _ingest_metrics(args, ingest)
         if args.path == "-":
             return await ingest.stream(sys.stdin.buffer)
         return await ingest.file(Path(args.path), follow=args.follow, stop=stop)
     finally:
         progress.done()
         await store.close()
+        if stop_metrics is not None:
+            stop_metrics()
+
+
+def _ingest_metrics(args: argparse.Namespace, ingest: Ingest) -> Callable[[], None] | None:
+    """With --metrics-port: serve the ingest's counters and lag to Prometheus."""
+    if args.metrics_port is None:
+        return None
+    from autoconf.web.metrics import IngestStats, expose_ingest  # noqa: PLC0415
+
+    parser = ingest.parser
+    stats = IngestStats(
+        "stdin" if args.path == "-" else "file",
+        lambda: (parser.lines, parser.events, parser.skipped),
+    )
+    ingest.on_commit = stats.committed
+    try:
+        return expose_ingest(stats, args.metrics_host, args.metrics_port)
+    except OSError as exc:
+        raise AutoconfError(
+            f"The metrics port {args.metrics_host}:{args.metrics_port} cannot be opened: {exc}"
+        ) from None
+
+
+def _port(text: str) -> int:
+    """A TCP port number for argparse (bad ones: exit 2 with a sentence)."""
+    if not text.isdigit() or not 0 < int(text) <= 65535:  # noqa: PLR2004 - the port range
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+    return int(text)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -276,6 +310,32 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user(args: argparse.Namespace) -> int:
+    """Hash an agent's password (prompted, or one line of stdin) into a page_users entry."""
+    import getpass  # noqa: PLC0415 - light start-up
+
+    from autoconf.web.support.session import hash_password, parse_user_entry  # noqa: PLC0415
+
+    name = args.name.strip()
+    if not name or ":" in name:
+        print("error: --name is needed and may not contain ':'", file=sys.stderr)
+        return 2
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {name}: ")
+        if getpass.getpass("again: ") != password:
+            print("error: the two passwords differ", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:  # noqa: PLR2004
+        print("error: the password needs at least 8 characters", file=sys.stderr)
+        return 2
+    entry = f"{args.role}:{name}:{hash_password(password)}"
+    parse_user_entry(entry)
+    print(entry)
+    return 0
+
+
 async def _purge(settings: Settings) -> int:
     store = make_store(settings)
     await store.open()
@@ -319,7 +379,7 @@ def _event_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
     common: Callable[[argparse.ArgumentParser], None],
 ) -> None:
-    """ingest, devices, purge, token."""
+    """ingest, devices, purge, token, user."""
     p = sub.add_parser("ingest", help="read a Dovecot log into the store")
     common(p)
     p.add_argument("path", metavar="PATH|-", help="log file, or - for standard input")
@@ -327,6 +387,10 @@ def _event_commands(
     p.add_argument("--year", type=int, help="year of syslog-style stamps (default: this year)")
     p.add_argument("--batch-lines", type=int, default=20_000, help="lines per transaction")
     p.add_argument("--json", action="store_true", help="JSON summary")
+    p.add_argument(
+        "--metrics-port", type=_port, help="serve Prometheus metrics (lines, lag) on this port"
+    )
+    p.add_argument("--metrics-host", default="127.0.0.1", help="address of --metrics-port")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("devices", help="the devices that use a mailbox")
@@ -343,6 +407,11 @@ def _event_commands(
     p.add_argument("--role", choices=("support", "admin"), default="support")
     p.add_argument("--name", default="", help="who holds it (shown in the audit log)")
     p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("user", help="make a page_users entry: an agent of the support pages")
+    p.add_argument("--role", choices=("support", "admin"), default="support")
+    p.add_argument("--name", required=True, help="the name the agent signs in with")
+    p.set_defaults(func=cmd_user)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -387,6 +456,9 @@ def _parser() -> argparse.ArgumentParser:
     _event_commands(sub, common)
     probe_cli.register(sub, common)
     diagnosis_cli.register(sub, common)
+    health_cli.register(sub, common)
+    import_cli.register(sub)
+    api_openapi.register(sub)
 
     p = sub.add_parser("catalog-check", help="validate a catalog file")
     p.add_argument("file")

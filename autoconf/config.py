@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import tomllib
 import zlib
@@ -38,6 +39,16 @@ class Settings(BaseSettings):
         description="PostgreSQL DSN (postgresql://user@host/db); unset: SQLite in data_dir",
     )
     catalog: Path | None = Field(default=None, description="catalog TOML file")
+    catalog_poll_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="seconds between checks of the catalog file; a changed file is reloaded "
+        "(0: only on SIGHUP or the reload API)",
+    )
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        description="proxy addresses or CIDRs whose X-Forwarded-For/-Proto are believed",
+    )
     demo: bool = Field(default=False, description="serve the built-in demo catalog")
     public_host: str | None = Field(
         default=None, description="host name clients reach this service by (for DNS records)"
@@ -47,6 +58,9 @@ class Settings(BaseSettings):
         default="auto", description="json, console, or auto (console on a terminal)"
     )
     access_log: bool = Field(default=True, description="one log line per HTTP request")
+    metrics_refresh_seconds: float = Field(
+        default=30.0, ge=1, description="seconds between refreshes of the store gauges of /metrics"
+    )
     event_loop: Literal["auto", "uvloop", "asyncio"] = Field(
         default="auto", description="uvloop when installed (auto), or force one"
     )
@@ -81,6 +95,28 @@ class Settings(BaseSettings):
             "API tokens as [role:][name:]sha256-hex, role support or admin"
             " (autoconf token prints one)"
         ),
+    )
+    page_users: tuple[str, ...] = Field(
+        default=(),
+        description="support page agents as role:name:scrypt-hash (autoconf user prints one)",
+    )
+    session_secret: str | None = Field(
+        default=None,
+        min_length=32,
+        description="key signing page sessions; unset: random per process (lost on restart)",
+    )
+    session_hours: float = Field(
+        default=8, gt=0, le=24 * 30, description="hours a page session lasts after sign-in"
+    )
+    secure_cookies: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="Secure flag on page cookies: auto (when the client used https), always, never",
+    )
+    login_attempts: int = Field(
+        default=5, ge=1, description="failed sign-ins per address or name before a lockout"
+    )
+    login_window_seconds: float = Field(
+        default=300, gt=0, description="window in which failed sign-ins count, and the lockout"
     )
     retention_days: float = Field(
         default=90, gt=0, description="sessions, mail events, sightings and addresses kept"
@@ -121,6 +157,31 @@ class Settings(BaseSettings):
     )
     probe_max_messages: int = Field(
         default=50_000, ge=1, description="UID -> Message-ID pairs kept in a mailbox's snapshot"
+    )
+    health_interval_hours: float = Field(
+        default=0, ge=0, description="hours between health checks of every catalog domain; 0: off"
+    )
+    health_concurrency: int = Field(
+        default=8, ge=1, le=256, description="domains checked at a time by the fleet check"
+    )
+    health_timeout: float = Field(
+        default=5.0, gt=0, description="seconds each DNS query, HTTP request or server step waits"
+    )
+    health_nameservers: tuple[str, ...] = Field(
+        default=(), description="DNS servers (host or host:port) for health checks; unset: system"
+    )
+    health_ca_file: Path | None = Field(
+        default=None, description="PEM CA bundle the health checks trust instead of the system CAs"
+    )
+    health_ispdb_url: str = Field(
+        default="https://autoconfig.thunderbird.net/v1.1/",
+        pattern=r"^(https?://\S+/)?$",
+        description="ISPDB that health checks ask, as Thunderbird does ('' to skip)",
+    )
+    health_port_map: tuple[str, ...] = Field(
+        default=(),
+        description="tests only: [host:]port=port entries; health checks connect to the second "
+        "port on the same address",
     )
     default_language: Literal["en", "de", "fr", "it"] = Field(
         default="en",
@@ -175,6 +236,28 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             msg = f"unknown time zone {value!r} (use a name like Europe/Zurich)"
             raise ValueError(msg) from exc
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                msg = f"{entry!r} is no address or CIDR network (like 10.0.0.0/8 or ::1)"
+                raise ValueError(msg) from None
+        return value
+
+    @field_validator("page_users")
+    @classmethod
+    def _page_users(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from autoconf.web.support.session import parse_user_entry  # noqa: PLC0415 - import cycle
+
+        names = [parse_user_entry(entry).name for entry in value]
+        if len(set(names)) != len(names):
+            msg = "page_users: each name may appear once"
+            raise ValueError(msg)
         return value
 
     @field_validator("api_tokens")

@@ -296,6 +296,9 @@ def test_notice_is_plain_and_html_and_marked_automatic() -> None:
     assert "<script>x</script>" in plain.get_content()
     assert "&lt;script&gt;" in html.get_content()
     assert "<script>" not in html.get_content()
+    # mail clients pick the language (and spell checkers, screen readers) from the header
+    assert msg["Content-Language"] == "fr"
+    assert plain["Content-Language"] == html["Content-Language"] == "fr"
     assert wants_notice(incident())
     assert not wants_notice(incident(notified_at=NOW))
     assert not wants_notice(incident(severity="info"))

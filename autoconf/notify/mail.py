@@ -30,6 +30,8 @@ from autoconf.diagnosis.findings import (
 from autoconf.errors import AutoconfError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from autoconf.config import Settings
     from autoconf.store.base import Incident, Store
 
@@ -93,10 +95,13 @@ def compose(incident: Incident, lang: str, sender: str, msgid: str, now: float) 
     msg["Message-ID"] = msgid
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "All"
-    msg["Content-Language"] = lang
     msg[HEADER] = reference
     msg.set_content("\n\n".join(paragraphs) + "\n")
     msg.add_alternative(_html(paragraphs, lang), subtype="html")
+    # after add_alternative, which moves every Content-* header into the first part
+    msg["Content-Language"] = lang
+    for part in msg.iter_parts():
+        part["Content-Language"] = lang
     return msg
 
 
@@ -142,12 +147,15 @@ async def send_notices(
     lang: str,
     *,
     now: float | None = None,
+    count: Callable[[str], None] | None = None,
 ) -> list[str]:
     """Deliver the notices these incidents call for; the Message-IDs sent.
 
     Nothing is sent when ``notice_transport`` is off. One notice per incident, ever; at most
-    one per mailbox within ``notice_interval_hours``.
+    one per mailbox within ``notice_interval_hours``. ``count`` hears each outcome: sent,
+    failed or deferred (the metrics).
     """
+    count = count or _ignore
     if settings.notice_transport == "off":
         return []
     now = time.time() if now is None else now
@@ -158,6 +166,7 @@ async def send_notices(
         last = await store.last_notice_at(incident.mailbox)
         if last is not None and now - last < settings.notice_interval_hours * 3600:
             log.info("notice.deferred", mailbox=incident.mailbox, code=incident.code)
+            count("deferred")
             continue
         msgid = message_id(settings.notice_sender)
         if not await store.claim_notice(incident.id, now, msgid):
@@ -168,6 +177,7 @@ async def send_notices(
         except NoticeError:
             await store.release_notice(incident.id)
             log.exception("notice.failed", mailbox=incident.mailbox, code=incident.code)
+            count("failed")
             continue
         log.info(
             "notice.sent",
@@ -176,5 +186,10 @@ async def send_notices(
             incident=incident.id,
             transport=settings.notice_transport,
         )
+        count("sent")
         sent.append(msgid)
     return sent
+
+
+def _ignore(_outcome: str) -> None:
+    """No one counts."""

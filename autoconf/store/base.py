@@ -92,6 +92,10 @@ class Store(Protocol):
         """Incidents (of a mailbox, in a state, of a severity), last updated first."""
         ...
 
+    async def incident(self, incident_id: int) -> Incident | None:
+        """One incident by its id, if it exists."""
+        ...
+
     async def incident_transitions(self, incident_id: int) -> list[Transition]:
         """The transitions of an incident, oldest first."""
         ...
@@ -107,6 +111,43 @@ class Store(Protocol):
         """When the last notice to a mailbox was sent, if ever."""
         ...
 
+    async def mailboxes_at_risk(self) -> dict[str, int]:
+        """Mailboxes with an open incident, per severity (one grouped query; /metrics).
+
+        A mailbox with open incidents of two severities counts under both.
+        """
+        ...
+
+    async def session_counts(self, since: float, bucket: float) -> list[tuple[float, str, int]]:
+        """IMAP and POP3 sessions started from ``since`` on, per time bucket and protocol.
+
+        Rows ``(bucket start, protocol, sessions)``, oldest first; the probe's own sessions
+        are left out. For the dashboard.
+        """
+        ...
+
+    async def at_risk(self, moments: Sequence[float]) -> list[tuple[float, str, int]]:
+        """Mailboxes with an incident open at each moment, by severity.
+
+        Rows ``(moment, severity, mailboxes)``; a moment without open incidents gives no row.
+        """
+        ...
+
+    async def setup_requests(self, since: float) -> list[tuple[str, str, int]]:
+        """Setup requests seen from ``since`` on: ``(endpoint, client kind, requests)``."""
+        ...
+
+    async def imap_clients(self, since: float, limit: int = 10) -> list[tuple[str, int]]:
+        """The most frequent IMAP ID names of sessions from ``since`` on, with their sessions.
+
+        A session that sent no ID counts under the empty name.
+        """
+        ...
+
+    async def ingest_state(self) -> IngestState:
+        """When the newest session event happened, and when each log source last moved."""
+        ...
+
     async def add_probe_run(self, run: ProbeRun) -> None:
         """Record one probe of a mailbox."""
 
@@ -114,6 +155,42 @@ class Store(Protocol):
         self, mailbox: str, since: float = 0.0, limit: int = 1000
     ) -> list[ProbeRun]:
         """A mailbox's probe runs from ``since`` on, oldest first (the newest ``limit``)."""
+        ...
+
+    async def save_domain_health(self, health: DomainHealth) -> None:
+        """Keep a domain's latest health check (replacing the one before)."""
+
+    async def domain_health(self, domain: str) -> DomainHealth | None:
+        """A domain's latest health check, if it was checked."""
+        ...
+
+    async def domain_healths(
+        self, *, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[DomainHealth]:
+        """Latest checks (of one status: pass, warn, fail), failing and oldest first.
+
+        The dashboard lists failing domains with ``domain_healths(status="fail")``.
+        """
+        ...
+
+    async def domain_health_counts(self) -> dict[str, int]:
+        """How many domains are in each health status (for /metrics)."""
+        ...
+
+    async def mailboxes(self, prefix: str, limit: int = 50) -> list[str]:
+        """Known mailbox addresses starting with ``prefix``: distinct, sorted.
+
+        From sessions, sightings and incidents; the prefix matches case as stored.
+        """
+        ...
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        """Record who did what to which mailbox (web/audit.py)."""
+
+    async def audit(
+        self, *, mailbox: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[AuditEntry]:
+        """Audit entries (of a mailbox), newest first."""
         ...
 
 
@@ -132,6 +209,14 @@ def sighting_row(s: Sighting) -> tuple[object, ...]:
 def sighting_from_row(r: tuple[Any, ...]) -> Sighting:
     """A sighting from the values of SIGHTING_COLUMNS."""
     return Sighting(r[0], r[1], ClientKind(r[2]), Endpoint(r[3]), r[4], r[5], r[6], r[7], r[8])
+
+
+@dataclass(frozen=True, slots=True)
+class IngestState:
+    """How far ingest has come: the newest session time and each log file's last write."""
+
+    newest_event_at: float | None
+    sources: list[tuple[str, float]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,3 +377,59 @@ def probe_run_from_row(r: Sequence[Any]) -> ProbeRun:
     values["gone_ids"] = json.loads(values["gone_ids"])
     values["facts"] = json.loads(values["facts"])
     return ProbeRun(**values)
+
+
+AUDIT_COLUMNS = ("at", "actor", "role", "action", "mailbox", "outcome")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry:
+    """One action a caller took on a mailbox: probe, notice (and what came of it)."""
+
+    at: float
+    actor: str
+    role: str
+    action: str
+    mailbox: str
+    outcome: str
+
+
+def audit_row(e: AuditEntry) -> tuple[object, ...]:
+    """An audit entry as the values of AUDIT_COLUMNS."""
+    return (e.at, e.actor, e.role, e.action, e.mailbox, e.outcome)
+
+
+def audit_from_row(r: Sequence[Any]) -> AuditEntry:
+    """An audit entry from the values of AUDIT_COLUMNS."""
+    return AuditEntry(**dict(zip(AUDIT_COLUMNS, r, strict=True)))
+
+
+def prefix_pattern(prefix: str) -> str:
+    r"""A LIKE pattern (escape character ``\``) matching text that starts with ``prefix``."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+DOMAIN_HEALTH_COLUMNS = ("domain", "status", "checked_at", "summary", "report")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DomainHealth:
+    """The latest health check of a domain: status, time, summary, the report as JSON."""
+
+    domain: str
+    status: str  # pass | warn | fail
+    checked_at: float
+    summary: str = ""
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def domain_health_row(h: DomainHealth) -> tuple[object, ...]:
+    """A health check as the values of DOMAIN_HEALTH_COLUMNS."""
+    return (h.domain, h.status, h.checked_at, h.summary, json.dumps(h.report, sort_keys=True))
+
+
+def domain_health_from_row(r: Sequence[Any]) -> DomainHealth:
+    """A health check from the values of DOMAIN_HEALTH_COLUMNS."""
+    return DomainHealth(domain=r[0], status=r[1], checked_at=float(r[2]), summary=r[3],
+                        report=json.loads(r[4]))  # fmt: skip

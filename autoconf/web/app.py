@@ -17,9 +17,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from autoconf import logs
 from autoconf.errors import ConfigError, StoreError
 from autoconf.formats.mobileconfig import Signer
+from autoconf.health.api import FLEET
+from autoconf.health.fleet import Fleet, HealthMetrics
+from autoconf.health.service import CheckOptions
 from autoconf.logs import AccessLog
 from autoconf.sightings import SightingBuffer
 from autoconf.store import make_store
+from autoconf.web import support
 from autoconf.web.body import MAX_BODY
 from autoconf.web.events_api import EventsReceiver
 from autoconf.web.keys import CATALOG, EVENTS, METRICS, SETTINGS, SIGHTINGS, SIGNER, STORE
@@ -83,7 +87,16 @@ def make_app(
         on_drop=metrics.sightings_dropped.inc,
         on_flush=metrics.sightings_written.inc,
     )
+    support.install(app, settings)  # page sessions; also lets the API accept them
+    app[FLEET] = Fleet(
+        the_store,
+        lambda: catalog.current,
+        CheckOptions.from_settings(settings),
+        HealthMetrics(metrics.registry),
+        settings.health_concurrency,
+    )
     add_routes(app, Observer(metrics, access, log_requests=settings.access_log))
+    metrics.watch(app[SIGHTINGS], app[EVENTS].stats)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = app[STORE]
@@ -92,13 +105,23 @@ def make_app(
         buffer.start()
         if access is not None:
             access.start()
-        retention = asyncio.get_running_loop().create_task(
-            _retention(store, settings.retention_days), name="retention"
-        )
+        loop = asyncio.get_running_loop()
+        background = [
+            loop.create_task(_retention(store, settings.retention_days), name="retention"),
+            loop.create_task(metrics.run(store, settings.metrics_refresh_seconds), name="metrics"),
+        ]
+        if settings.health_interval_hours > 0:
+            fleet = app[FLEET].run_forever(settings.health_interval_hours)
+            background.append(loop.create_task(fleet, name="health-fleet"))
+        if settings.catalog_poll_seconds > 0 and app[CATALOG].path is not None:
+            watch = app[CATALOG].poll(settings.catalog_poll_seconds, lambda: reload_catalog(app))
+            background.append(loop.create_task(watch, name="catalog-poll"))
         yield
-        retention.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await retention
+        for task in background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await app[EVENTS].close()
         await buffer.stop()
         await store.close()
         if access is not None:
