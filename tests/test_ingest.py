@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from autoconf.events.dovecot_log import Parser
 from autoconf.events.follow import Ingest, Options
+from autoconf.events.sessions import MailRecord, Session, absorb, fold, patch_for
 from autoconf.store.sqlite import SQLiteStore
 
 DATA = Path(__file__).parent / "data" / "dovecot"
@@ -274,3 +276,88 @@ def test_kill_9_loses_and_doubles_nothing(tmp_path):
     clean_snapshot = snapshot(tmp_path / "clean" / "autoconf.sqlite3")
     assert 0 < partial < len(clean_snapshot[1])
     assert snapshot(db) == clean_snapshot
+
+
+def test_fold_equals_patch_then_absorb():
+    """Ingest's fold merges each event into its batch as patch_for + absorb would."""
+    events = []
+    for log in sorted(DATA.glob("*.log")):
+        parser = Parser(year=2026, default_domain="example.com")
+        events += parser.parse(log.read_bytes().split(b"\n"))
+    kinds = {type(e).__name__ for e in events}
+    assert {"Login", "ClientId", "Pop3Logout", "ImapLogout", "MailEvent"} <= kinds
+    # in order, reversed (logouts before logins: the start and counters rules) and twice
+    for order in (events, events[::-1], events + events[: len(events) // 2]):
+        folded: dict[str, Session] = {}
+        folded_mail: list[MailRecord] = []
+        new = [fold(e, UTC, folded, folded_mail) for e in order]
+        patched: dict[str, Session] = {}
+        patched_mail: list[MailRecord] = []
+        for event in order:
+            patch = patch_for(event, UTC)
+            if isinstance(patch, Session):
+                if patch.key in patched:
+                    absorb(patched[patch.key], patch)
+                else:
+                    patched[patch.key] = patch
+            elif patch is not None:
+                patched_mail.append(patch)
+        assert folded == patched
+        assert folded_mail == patched_mail
+        assert [k for k in new if k is not None] == list(patched)  # each new key once
+
+
+async def test_many_rows_per_statement_equal_row_by_row(tmp_path):
+    """Batches written many rows per statement give the rows that one-row writes give."""
+
+    def logins(n: int) -> list[Session]:
+        return [Session(key=f"s{i}", mailbox=f"u{i % 37}@example.com", protocol="pop3",
+                        rip="203.0.113.7", started_at=float(i)) for i in range(n)]  # fmt: skip
+
+    def logouts(n: int) -> list[Session]:
+        return [Session(key=f"s{i}", ended_at=float(i + 5), retrieved=i % 4, deleted=i % 3,
+                        uidl=i % 2 == 0) for i in range(0, n, 2)]  # fmt: skip
+
+    mail = [MailRecord(session=f"s{i}", mailbox=f"u{i % 37}@example.com", at=float(i),
+                       service="pop3", action="expunge", uid=i) for i in range(433)]  # fmt: skip
+    batches = [(logins(450), mail), (logouts(900), mail[:7]), (logins(430), [])]
+    many, single = SQLiteStore(tmp_path / "many.db"), SQLiteStore(tmp_path / "single.db")
+    for store in (many, single):
+        await store.open()
+    try:
+        for sessions, records in batches:
+            await many.apply(sessions, records)
+            for session in sessions:
+                await single.apply([session], [])
+            for record in records:
+                await single.apply([], [record])
+    finally:
+        for store in (many, single):
+            await store.close()
+    rows, events = snapshot(tmp_path / "many.db")
+    assert (rows, events) == snapshot(tmp_path / "single.db")
+    assert len(rows) == 450 + 225  # s450..s898 came from the logouts
+    assert len(events) == 440
+
+
+async def test_undecodable_lines_are_counted_as_binary(tmp_path):
+    """Chunks are decoded at once: a line that is not UTF-8 is still one ``binary`` line."""
+    login = (
+        "2026-11-29 01:34:29.262245 imap-login: Info: Login: user=<{user}>, method=PLAIN, "
+        "rip=127.0.0.9, rport=32783, lip=127.0.0.1, lport=10143, mpid=4468, session=<{session}>\n"
+    )
+    log = tmp_path / "mail.log"
+    log.write_bytes(
+        login.format(user="alice", session="s1").encode()
+        + login.format(user="al\xffice", session="s2").encode("latin-1")  # not UTF-8
+        + login.format(user="zoë", session="s3").encode()  # UTF-8 beyond ASCII: a login
+        + b"\xc3\n"  # a UTF-8 sequence cut short
+        + login.format(user="bob", session="s4").encode()
+    )
+    summary = await ingest(log, tmp_path / "store.db")
+    assert summary["lines"] == 5
+    assert summary["skipped"] == {"binary": 2}
+    rows, _ = snapshot(tmp_path / "store.db")
+    assert sorted(row[:2] for row in rows) == [
+        ("s1", "alice@example.com"), ("s3", "zoë@example.com"), ("s4", "bob@example.com"),
+    ]  # fmt: skip

@@ -17,8 +17,6 @@ from autoconf.store.sqlite import SQLiteStore
 pytest_plugins = ["tests.servers.postgres"]
 
 
-
-
 def sighting(n: int, mailbox: str | None = "alice@example.com") -> Sighting:
     """The n-th sighting, one second after the previous one."""
     return Sighting(
@@ -145,3 +143,20 @@ async def test_counters_never_shrink(store):
     await store.apply([_session("s9", mailbox="c@example.com", deleted=2, retrieved=3)], [])
     (row,) = await store.sessions("c@example.com")
     assert (row.deleted, row.retrieved) == (5, 3)
+
+
+async def test_cancelled_write_leaves_no_transaction_open(sqlite_store):
+    """A write cancelled mid-transaction (shutdown) is rolled back; the next write works."""
+    batch = [sighting(n) for n in range(5000)]
+    for _ in range(20):  # cancel at different points of the transaction
+        task = asyncio.create_task(sqlite_store.add_sightings(batch))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await sqlite_store.add_sightings([sighting(1, mailbox="after@example.com")])
+    kept = await sqlite_store.sightings(mailbox="after@example.com", limit=100)
+    assert len(kept) == 20
+    # a cancelled batch is all or nothing
+    assert len(await sqlite_store.sightings(mailbox="alice@example.com", limit=10**6)) % 5000 == 0

@@ -80,6 +80,9 @@ _MAIL_LOG_STARTS: Final = (
     "expunge: ", "save: ", "flag_change: ", "delete: ", "undelete: ", "copy from ",
     "copy: ", "mailbox_create: ", "mailbox_delete: ", "mailbox_rename: ",
 )  # fmt: skip
+_MAIL_LOG_HEADS: Final = frozenset(start[:4] for start in _MAIL_LOG_STARTS)
+"""The first four characters of every ``_MAIL_LOG_STARTS``: one set lookup rules out most
+other messages before the ten ``startswith`` tests."""
 _MAIL_LOG_KEYS: Final = frozenset(
     ("box", "uid", "msgid", "size", "vsize", "flags", "from", "subject", "user", "mailbox")
 )
@@ -92,6 +95,22 @@ _TS_CACHE_MAX: Final = 4096
 _PREFIXES: dict[str, _Prefix] = {}
 _PREFIXES_MAX: Final = 8192
 _fromiso = datetime.fromisoformat
+
+
+class _Numbers(dict[str, int]):
+    """``_NUMBERS[digits]`` is ``int(digits)``: a table lookup below 10,000, ``int`` above.
+
+    For the counters the regexes below match as ``[0-9]+``: ``int`` of a str costs several
+    times a dict lookup, and most counters, pids and ports in a log are small.
+    """
+
+    __slots__ = ()
+
+    def __missing__(self, digits: str) -> int:
+        return int(digits)
+
+
+_NUMBERS: Final = _Numbers((str(n), n) for n in range(10_000))
 
 # The usual shapes, read in one step; anything else takes the general path. No value holds a
 # comma, so each is exactly one ", "-separated part and a match reads what the general path
@@ -376,7 +395,7 @@ def _prefix(prefix: str, domain: str | None) -> _Prefix:
         if rip is None and ("." in session or ":" in session) and not session.strip(_IP_CHARS):
             session, rip = None, session  # "<pid><rip>": no session
         mailbox = user if domain is None or "@" in user else f"{user}@{domain}"
-        entry = (domain, _mail_process, service, user, mailbox, int(pid), session, rip)
+        entry = (domain, _mail_process, service, user, mailbox, _NUMBERS[pid], session, rip)
     else:
         entry = _prefix_general(prefix, domain)
     if len(_PREFIXES) >= _PREFIXES_MAX:
@@ -590,10 +609,10 @@ def _login_process(msg: str, entry: _Prefix, time: datetime) -> Event | str:  # 
                 protocol,
                 method,
                 rip,
-                None if rport is None else int(rport),
+                None if rport is None else _NUMBERS[rport],
                 lip,
-                None if lport is None else int(lport),
-                None if mpid is None else int(mpid),
+                None if lport is None else _NUMBERS[lport],
+                None if mpid is None else _NUMBERS[mpid],
                 tls is not None,
                 secured is not None,
                 details,
@@ -759,7 +778,7 @@ def _auth(msg: str, entry: _Prefix, time: datetime) -> Event | str:
 
 def _mail_process(msg: str, entry: _Prefix, time: datetime) -> Event | str:  # noqa: PLR0911
     try:
-        if msg.startswith(_MAIL_LOG_STARTS):
+        if msg[:4] in _MAIL_LOG_HEADS and msg.startswith(_MAIL_LOG_STARTS):
             return _mail_log(msg, entry, time)
         service = entry[2]
         if service == "pop3":
@@ -805,6 +824,7 @@ def _pop3_logout(msg: str, entry: _Prefix, time: datetime) -> Event:
         (reason, top, top_bytes, retr, retr_bytes, deleted, messages, size, deleted_bytes,
          uidl_hash, bytes_in, bytes_out) = match.groups()  # fmt: skip
         rich = deleted_bytes is not None
+        numbers = _NUMBERS
         return _new_pop3_logout(
             time,
             entry[6],
@@ -813,17 +833,17 @@ def _pop3_logout(msg: str, entry: _Prefix, time: datetime) -> Event:
             entry[5],
             entry[7],
             reason,
-            int(top),
-            int(top_bytes),
-            int(retr),
-            int(retr_bytes),
-            int(deleted),
-            int(messages),
-            int(size),
-            int(deleted_bytes) if rich else None,
+            numbers[top],
+            numbers[top_bytes],
+            numbers[retr],
+            numbers[retr_bytes],
+            numbers[deleted],
+            numbers[messages],
+            numbers[size],
+            numbers[deleted_bytes] if rich else None,
             uidl_hash,
-            int(bytes_in) if rich else None,
-            int(bytes_out) if rich else None,
+            numbers[bytes_in] if rich else None,
+            numbers[bytes_out] if rich else None,
         )
     reason, stats = _split_reason(msg)
     values: dict[str, str] = {}
@@ -875,10 +895,11 @@ def _imap_logout(msg: str, entry: _Prefix, time: datetime) -> Event:
     if match is not None:
         (reason, bytes_in, bytes_out, deleted, expunged, trashed, hdr_count, hdr_bytes,
          body_count, body_bytes) = match.groups()  # fmt: skip
+        numbers = _NUMBERS
         if deleted is None:
             return _new_imap_logout(time, entry[6], entry[3], entry[4], entry[5], entry[7],
-                                    reason, int(bytes_in), int(bytes_out), None, None, None,
-                                    None, None, None, None)  # fmt: skip
+                                    reason, numbers[bytes_in], numbers[bytes_out], None, None,
+                                    None, None, None, None, None)  # fmt: skip
         return _new_imap_logout(
             time,
             entry[6],
@@ -887,15 +908,15 @@ def _imap_logout(msg: str, entry: _Prefix, time: datetime) -> Event:
             entry[5],
             entry[7],
             reason,
-            int(bytes_in),
-            int(bytes_out),
-            int(deleted),
-            int(expunged),
-            int(trashed),
-            int(hdr_count),
-            int(hdr_bytes),
-            int(body_count),
-            int(body_bytes),
+            numbers[bytes_in],
+            numbers[bytes_out],
+            numbers[deleted],
+            numbers[expunged],
+            numbers[trashed],
+            numbers[hdr_count],
+            numbers[hdr_bytes],
+            numbers[body_count],
+            numbers[body_bytes],
         )
     reason, stats = _split_reason(msg)
     values: dict[str, int] = {}
@@ -947,10 +968,10 @@ def _mail_log(msg: str, entry: _Prefix, time: datetime) -> Event | str:
             entry[7],
             action,
             box,
-            None if uid is None else int(uid),
+            None if uid is None else _NUMBERS[uid],
             msgid,
-            None if size is None else int(size),
-            None if vsize is None else int(vsize),
+            None if size is None else _NUMBERS[size],
+            None if vsize is None else _NUMBERS[vsize],
             flags,
             sender,
             subject,

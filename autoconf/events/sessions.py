@@ -123,15 +123,35 @@ MAIL_COLUMNS = tuple(f.name for f in fields(MailRecord))
 
 
 _EPOCH = datetime(1970, 1, 1)  # noqa: DTZ001 - naive on purpose, see _ts
-_SECOND = timedelta(seconds=1)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+_DAY_US: dict[int, int] = {}  # proleptic ordinal of a day -> microseconds from the epoch
+_OFFSET_US: dict[tzinfo, int] = {}  # fixed-offset zone -> its offset in microseconds
+_EPOCH_ORDINAL = _EPOCH.toordinal()
 
 
 def _ts(moment: datetime, zone: tzinfo) -> float:
     """Epoch seconds; a naive log time is read in the log's time zone."""
     if moment.tzinfo is None and type(zone) is timezone:
         # a fixed offset (UTC): the same float as .replace(tzinfo=zone).timestamp(), which
-        # also divides the exact microseconds since the epoch by 10**6, at half the cost
-        return (moment - _EPOCH - zone.utcoffset(None)) / _SECOND
+        # also divides the exact microseconds since the epoch by 10**6, at a fifth of the
+        # cost (small-int arithmetic instead of datetime and timedelta objects)
+        day = moment.toordinal()
+        base = _DAY_US.get(day)
+        if base is None:
+            if len(_DAY_US) >= 4096:  # noqa: PLR2004 - a bound, never reached by one log
+                _DAY_US.clear()
+            base = _DAY_US[day] = (day - _EPOCH_ORDINAL) * 86_400_000_000
+        offset = _OFFSET_US.get(zone)
+        if offset is None:
+            offset = _OFFSET_US[zone] = zone.utcoffset(None) // _MICROSECOND
+        return (
+            base
+            - offset
+            + ((moment.hour * 60 + moment.minute) * 60 + moment.second) * 1_000_000
+            + moment.microsecond
+        ) / 1_000_000
     return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).timestamp()
 
 
@@ -234,6 +254,119 @@ def patch_for(event: Event, zone: tzinfo = UTC) -> Session | MailRecord | None:
         if make is None:
             return None
     return make(event, zone)
+
+
+# ---------------------------------------------------------------- folding events into a batch
+
+
+def _folder(cls: type, fields_from_event: str) -> Any:
+    """``fold`` for events of ``cls``: what ``patch_for`` + ``absorb`` do, with no patch.
+
+    ``fields_from_event`` lists ``column=expression`` pairs (``e`` is the event, ``zone``
+    the log's zone; no spaces inside an expression). The generated function builds the
+    session when its key is new in ``sessions`` (and returns the key), else merges only the
+    columns this kind of event knows, by the rules of ``absorb``; an event without a session
+    id changes nothing.
+    """
+    pairs = [pair.split("=", 1) for pair in fields_from_event.split()]
+    lines = ["def fold(e, zone, sessions, mail):\n    key = e.session\n    if not key:\n",
+             "        return None\n"]  # fmt: skip
+    lines += [f"    {name} = {expr}\n" for name, expr in pairs]
+    names = ", ".join(name for name, _ in pairs)
+    lines.append(
+        f"    old = sessions.get(key)\n    if old is None:\n"
+        f"        sessions[key] = make(key, {names})\n        return key\n"
+    )
+    for name, _ in pairs:
+        if name == "started_at":
+            lines.append(f"    if old.{name} is None:\n        old.{name} = {name}\n")
+        elif name in COUNTERS:
+            lines.append(
+                f"    if {name} is not None:\n        w = old.{name}\n"
+                f"        if w is None or {name} > w:\n            old.{name} = {name}\n"
+            )
+        else:
+            lines.append(f"    if {name} is not None:\n        old.{name} = {name}\n")
+    lines.append("    return None\n")
+    make = _maker(Session, "key " + " ".join(name for name, _ in pairs))
+    namespace: dict[str, object] = {"make": make, "_ts": _ts, "_uidl": _uidl}
+    exec("".join(lines), namespace)  # noqa: S102 - our own text
+    fold = namespace["fold"]
+    cast("Any", fold).__qualname__ = f"fold_{cls.__name__}"
+    return fold
+
+
+def _uidl(uidl_hash: str | None) -> bool | None:
+    return None if uidl_hash is None else bool(uidl_hash.strip())
+
+
+def _fold_mail(e: MailEvent, zone: tzinfo, _sessions: object, mail: list[MailRecord]) -> None:
+    mail.append(_mail(e, zone))
+
+
+def _fold_nothing(_e: object, _zone: tzinfo, _sessions: object, _mail: object) -> None:
+    return None
+
+
+FOLDS: dict[type, Callable[[Any, tzinfo, dict[str, Session], list[MailRecord]], str | None]] = {
+    MailEvent: _fold_mail,
+    Login: _folder(
+        Login,
+        "mailbox=e.mailbox protocol=e.protocol rip=e.rip lip=e.lip lport=e.lport tls=e.tls "
+        "method=e.method started_at=_ts(e.time,zone)",
+    ),
+    ClientId: _folder(
+        ClientId,
+        "mailbox=e.mailbox protocol=e.protocol rip=e.rip client_name=e.name "
+        "client_version=e.version client_os=e.os client_os_version=e.os_version "
+        "client_vendor=e.vendor",
+    ),
+    Pop3Logout: _folder(
+        Pop3Logout,
+        "mailbox=e.mailbox protocol='pop3' rip=e.rip ended_at=_ts(e.time,zone) "
+        "end_reason=e.reason top=e.top retrieved=e.retr deleted=e.deleted messages=e.messages "
+        "deleted_bytes=e.deleted_bytes "
+        "uidl=_uidl(e.uidl_hash) "
+        "mail_age_days=e.mail_age_days",
+    ),
+    ImapLogout: _folder(
+        ImapLogout,
+        "mailbox=e.mailbox protocol='imap' rip=e.rip ended_at=_ts(e.time,zone) "
+        "end_reason=e.reason deleted=e.deleted expunged=e.expunged trashed=e.trashed "
+        "mail_age_days=e.mail_age_days",
+    ),
+    Disconnected: _folder(
+        Disconnected,
+        "mailbox=e.mailbox protocol=e.service rip=e.rip ended_at=_ts(e.time,zone) "
+        "end_reason=e.reason",
+    ),
+    AuthFailure: _fold_nothing,
+    AbortedLogin: _fold_nothing,
+}
+"""``FOLDS[type(event)](event, zone, sessions, mail)`` adds what the event says to a batch:
+a mail record to ``mail``, or its session patch merged into ``sessions`` (keyed by session
+id, merged in place as ``absorb`` would). Returns the session key when it is new in
+``sessions``. The same result as ``patch_for`` and ``absorb``, at a fraction of the cost:
+no patch object per event, and only the columns the event knows are merged."""
+
+
+def fold(
+    event: Event, zone: tzinfo, sessions: dict[str, Session], mail: list[MailRecord]
+) -> str | None:
+    """``FOLDS`` for any event, subclasses included (through ``patch_for``)."""
+    folder = FOLDS.get(type(event))
+    if folder is not None:
+        return folder(event, zone, sessions, mail)
+    patch = patch_for(event, zone)
+    if isinstance(patch, MailRecord):
+        mail.append(patch)
+    elif patch is not None:
+        old = sessions.get(patch.key)
+        if old is None:
+            sessions[patch.key] = patch
+            return patch.key
+        absorb(old, patch)
+    return None
 
 
 def merge(old: Session, new: Session) -> Session:

@@ -12,15 +12,25 @@ import asyncpg
 from autoconf.errors import StoreError
 from autoconf.events.sessions import MAIL_COLUMNS, SESSION_COLUMNS, MailRecord
 from autoconf.store.base import (
+    AUDIT_COLUMNS,
+    DOMAIN_HEALTH_COLUMNS,
     INCIDENT_COLUMNS,
     PROBE_RUN_COLUMNS,
     SIGHTING_COLUMNS,
+    AuditEntry,
     Checkpoint,
+    DomainHealth,
     Incident,
+    IngestState,
     Transition,
+    audit_from_row,
+    audit_row,
+    domain_health_from_row,
+    domain_health_row,
     incident_from_row,
     incident_row,
     mail_row,
+    prefix_pattern,
     probe_run_from_row,
     probe_run_row,
     session_from_row,
@@ -65,11 +75,59 @@ _UPDATE_INCIDENT = (
     + f" WHERE id = ${len(_INCIDENT_FIELDS) + 1}"
 )
 _SELECT_INCIDENTS = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents"  # noqa: S608
+# Dashboard aggregates (the probe's own sessions are no client's).
+_SESSION_COUNTS = (
+    "SELECT floor(started_at / $1) * $1 AS t, protocol, count(*) FROM sessions"
+    " WHERE started_at >= $2 AND protocol IN ('imap', 'pop3')"
+    " AND coalesce(client_name, '') != 'autoconf-probe'"
+    " GROUP BY t, protocol ORDER BY t, protocol"
+)
+_AT_RISK = (
+    "SELECT m.t, i.severity, count(DISTINCT i.mailbox)"
+    " FROM unnest($1::double precision[]) AS m(t) JOIN incidents AS i"
+    " ON i.opened_at <= m.t AND (i.resolved_at IS NULL OR i.resolved_at > m.t)"
+    " GROUP BY m.t, i.severity ORDER BY m.t, i.severity"
+)
+_SETUP_REQUESTS = (
+    "SELECT endpoint, client, sum(requests) FROM sightings WHERE last_seen >= $1"
+    " GROUP BY endpoint, client ORDER BY endpoint, client"
+)
+_IMAP_CLIENTS = (
+    "SELECT coalesce(client_name, '') AS name, count(*) AS n FROM sessions"
+    " WHERE protocol = 'imap' AND started_at >= $1"
+    " AND coalesce(client_name, '') != 'autoconf-probe'"
+    " GROUP BY 1 ORDER BY n DESC, 1 LIMIT $2"
+)
 _INSERT_PROBE_RUN = (
     f"INSERT INTO probe_runs ({', '.join(PROBE_RUN_COLUMNS)})"  # noqa: S608 - fixed names
     f" VALUES ({', '.join(f'${n}' for n in range(1, len(PROBE_RUN_COLUMNS) + 1))})"
 )
 _SELECT_PROBE_RUNS = f"SELECT {', '.join(PROBE_RUN_COLUMNS)} FROM probe_runs"  # noqa: S608
+_AT_RISK_NOW = (
+    "SELECT severity, count(DISTINCT mailbox) FROM incidents WHERE state = 'open' GROUP BY severity"
+)
+_INSERT_AUDIT = (
+    f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)})"  # noqa: S608 - fixed column names
+    f" VALUES ({', '.join(f'${n}' for n in range(1, len(AUDIT_COLUMNS) + 1))})"
+)
+_SELECT_AUDIT = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit"  # noqa: S608
+_SAVE_DOMAIN_HEALTH = (
+    f"INSERT INTO domain_health ({', '.join(DOMAIN_HEALTH_COLUMNS)})"  # noqa: S608
+    " VALUES ($1, $2, $3, $4, $5)"
+    " ON CONFLICT (domain) DO UPDATE SET status = excluded.status,"
+    " checked_at = excluded.checked_at, summary = excluded.summary, report = excluded.report"
+)
+_SELECT_DOMAIN_HEALTH = f"SELECT {', '.join(DOMAIN_HEALTH_COLUMNS)} FROM domain_health"  # noqa: S608
+_HEALTH_ORDER = (
+    " ORDER BY CASE status WHEN 'fail' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, checked_at, domain"
+)
+# LIKE 'prefix%' uses the text_pattern_ops indexes of migration 0006.
+_SELECT_MAILBOXES = (
+    "SELECT mailbox FROM (SELECT mailbox FROM sessions WHERE mailbox LIKE $1"
+    " UNION SELECT mailbox FROM sightings WHERE mailbox LIKE $1"
+    " UNION SELECT mailbox FROM incidents WHERE mailbox LIKE $1) AS known"
+    ' ORDER BY mailbox COLLATE "C" LIMIT $2'
+)
 
 
 class PostgresStore:
@@ -284,6 +342,11 @@ class PostgresStore:
         rows = await self.pool.fetch(query, *args, limit, offset)
         return [incident_from_row(tuple(r)) for r in rows]
 
+    async def incident(self, incident_id: int) -> Incident | None:
+        """One incident by its id, if it exists."""
+        row = await self.pool.fetchrow(_SELECT_INCIDENTS + " WHERE id = $1", incident_id)
+        return None if row is None else incident_from_row(tuple(row))
+
     async def incident_transitions(self, incident_id: int) -> list[Transition]:
         """The transitions of an incident, oldest first."""
         rows = await self.pool.fetch(
@@ -335,6 +398,44 @@ class PostgresStore:
         )
         return None if value is None else float(value)
 
+    async def mailboxes_at_risk(self) -> dict[str, int]:
+        """Mailboxes with an open incident, per severity (index incidents_state)."""
+        rows = await self.pool.fetch(_AT_RISK_NOW)
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    async def session_counts(self, since: float, bucket: float) -> list[tuple[float, str, int]]:
+        """IMAP and POP3 sessions per time bucket and protocol, oldest first."""
+        rows = await self.pool.fetch(_SESSION_COUNTS, bucket, since)
+        return [(float(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    async def at_risk(self, moments: Sequence[float]) -> list[tuple[float, str, int]]:
+        """Mailboxes with an incident open at each moment, by severity."""
+        if not moments:
+            return []
+        rows = await self.pool.fetch(_AT_RISK, [float(m) for m in moments])
+        return [(float(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    async def setup_requests(self, since: float) -> list[tuple[str, str, int]]:
+        """Setup requests from ``since`` on by endpoint and client kind."""
+        rows = await self.pool.fetch(_SETUP_REQUESTS, since)
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    async def imap_clients(self, since: float, limit: int = 10) -> list[tuple[str, int]]:
+        """The most frequent IMAP ID names with their sessions."""
+        rows = await self.pool.fetch(_IMAP_CLIENTS, since, limit)
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    async def ingest_state(self) -> IngestState:
+        """The newest session time and each log source's last checkpoint."""
+        newest = await self.pool.fetchval(
+            "SELECT max(coalesce(ended_at, started_at)) FROM sessions"
+        )
+        rows = await self.pool.fetch("SELECT source, updated_at FROM checkpoints ORDER BY source")
+        return IngestState(
+            float(newest) if newest is not None else None,
+            [(str(r[0]), float(r[1])) for r in rows],
+        )
+
     async def add_probe_run(self, run: ProbeRun) -> None:
         """Record one probe of a mailbox."""
         try:
@@ -355,3 +456,70 @@ class PostgresStore:
             limit,
         )
         return [probe_run_from_row(tuple(r)) for r in reversed(rows)]
+
+    async def mailboxes(self, prefix: str, limit: int = 50) -> list[str]:
+        """Known mailbox addresses starting with ``prefix``: distinct, sorted."""
+        rows = await self.pool.fetch(_SELECT_MAILBOXES, prefix_pattern(prefix), limit)
+        return [str(r[0]) for r in rows]
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        """Record who did what to which mailbox."""
+        try:
+            await self.pool.execute(_INSERT_AUDIT, *audit_row(entry))
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StoreError(f"The audit entry could not be written: {exc}") from exc
+
+    async def audit(
+        self, *, mailbox: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[AuditEntry]:
+        """Audit entries (of a mailbox), newest first."""
+        if mailbox is None:
+            rows = await self.pool.fetch(
+                _SELECT_AUDIT + " ORDER BY at DESC, id DESC LIMIT $1 OFFSET $2", limit, offset
+            )
+        else:
+            rows = await self.pool.fetch(
+                _SELECT_AUDIT + " WHERE mailbox = $1 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3",
+                mailbox,
+                limit,
+                offset,
+            )
+        return [audit_from_row(tuple(r)) for r in rows]
+
+    async def save_domain_health(self, health: DomainHealth) -> None:
+        """Keep a domain's latest health check (replacing the one before)."""
+        try:
+            await self.pool.execute(_SAVE_DOMAIN_HEALTH, *domain_health_row(health))
+        except (OSError, asyncpg.PostgresError) as exc:
+            msg = f"The health check of {health.domain} could not be written: {exc}"
+            raise StoreError(msg) from exc
+
+    async def domain_health(self, domain: str) -> DomainHealth | None:
+        """A domain's latest health check, if it was checked."""
+        row = await self.pool.fetchrow(_SELECT_DOMAIN_HEALTH + " WHERE domain = $1", domain)
+        return None if row is None else domain_health_from_row(tuple(row))
+
+    async def domain_healths(
+        self, *, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[DomainHealth]:
+        """Latest checks (of one status), failing and oldest first."""
+        if status is None:
+            rows = await self.pool.fetch(
+                _SELECT_DOMAIN_HEALTH + _HEALTH_ORDER + " LIMIT $1 OFFSET $2", limit, offset
+            )
+        else:
+            rows = await self.pool.fetch(
+                _SELECT_DOMAIN_HEALTH
+                + " WHERE status = $1"
+                + _HEALTH_ORDER
+                + " LIMIT $2 OFFSET $3",
+                status,
+                limit,
+                offset,
+            )
+        return [domain_health_from_row(tuple(r)) for r in rows]
+
+    async def domain_health_counts(self) -> dict[str, int]:
+        """How many domains are in each health status."""
+        rows = await self.pool.fetch("SELECT status, count(*) FROM domain_health GROUP BY status")
+        return {str(r[0]): int(r[1]) for r in rows}

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import functools
+import itertools
 import json
 import sqlite3
 import time
@@ -14,12 +17,21 @@ import aiosqlite
 from autoconf.errors import StoreError
 from autoconf.events.sessions import MAIL_COLUMNS, SESSION_COLUMNS, MailRecord
 from autoconf.store.base import (
+    AUDIT_COLUMNS,
+    DOMAIN_HEALTH_COLUMNS,
     INCIDENT_COLUMNS,
     PROBE_RUN_COLUMNS,
     SIGHTING_COLUMNS,
+    AuditEntry,
     Checkpoint,
+    DomainHealth,
     Incident,
+    IngestState,
     Transition,
+    audit_from_row,
+    audit_row,
+    domain_health_from_row,
+    domain_health_row,
     incident_from_row,
     incident_row,
     mail_row,
@@ -34,7 +46,7 @@ from autoconf.store.base import (
 from autoconf.store.migrate import migrations
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import AsyncIterator, Sequence
     from pathlib import Path
 
     from autoconf.events.sessions import Session
@@ -74,11 +86,78 @@ _UPDATE_INCIDENT = (
     + " WHERE id = ?"
 )
 _SELECT_INCIDENTS = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents"  # noqa: S608
+# Dashboard aggregates (the probe's own sessions are no client's).
+_SESSION_COUNTS = (
+    "SELECT CAST(started_at / ?1 AS INTEGER) * ?1 AS t, protocol, count(*) FROM sessions"
+    " WHERE started_at >= ?2 AND protocol IN ('imap', 'pop3')"
+    " AND coalesce(client_name, '') != 'autoconf-probe'"
+    " GROUP BY t, protocol ORDER BY t, protocol"
+)
+_AT_RISK = (
+    "SELECT m.t, i.severity, count(DISTINCT i.mailbox) FROM moments AS m JOIN incidents AS i"
+    " ON i.opened_at <= m.t AND (i.resolved_at IS NULL OR i.resolved_at > m.t)"
+    " GROUP BY m.t, i.severity ORDER BY m.t, i.severity"
+)
+_SETUP_REQUESTS = (
+    "SELECT endpoint, client, sum(requests) FROM sightings WHERE last_seen >= ?"
+    " GROUP BY endpoint, client ORDER BY endpoint, client"
+)
+_IMAP_CLIENTS = (
+    "SELECT coalesce(client_name, ''), count(*) AS n FROM sessions"
+    " WHERE protocol = 'imap' AND started_at >= ?"
+    " AND coalesce(client_name, '') != 'autoconf-probe'"
+    " GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?"
+)
 _INSERT_PROBE_RUN = (
     f"INSERT INTO probe_runs ({', '.join(PROBE_RUN_COLUMNS)})"  # noqa: S608 - fixed names
     f" VALUES ({', '.join('?' * len(PROBE_RUN_COLUMNS))})"
 )
 _SELECT_PROBE_RUNS = f"SELECT {', '.join(PROBE_RUN_COLUMNS)} FROM probe_runs"  # noqa: S608
+_AT_RISK_NOW = (
+    "SELECT severity, count(DISTINCT mailbox) FROM incidents WHERE state = 'open' GROUP BY severity"
+)
+_INSERT_AUDIT = (
+    f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)})"  # noqa: S608 - fixed column names
+    f" VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})"
+)
+_SELECT_AUDIT = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit"  # noqa: S608
+_SAVE_DOMAIN_HEALTH = (
+    f"INSERT INTO domain_health ({', '.join(DOMAIN_HEALTH_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"  # noqa: S608
+    " ON CONFLICT (domain) DO UPDATE SET status = excluded.status,"
+    " checked_at = excluded.checked_at, summary = excluded.summary, report = excluded.report"
+)
+_SELECT_DOMAIN_HEALTH = f"SELECT {', '.join(DOMAIN_HEALTH_COLUMNS)} FROM domain_health"  # noqa: S608
+_HEALTH_ORDER = (
+    " ORDER BY CASE status WHEN 'fail' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, checked_at, domain"
+)
+# Prefix search as a range over the mailbox indexes: [prefix, prefix + U+10FFFF).
+_SELECT_MAILBOXES = (
+    "SELECT mailbox FROM sessions WHERE mailbox >= ?1 AND mailbox < ?2"
+    " UNION SELECT mailbox FROM sightings WHERE mailbox >= ?1 AND mailbox < ?2"
+    " UNION SELECT mailbox FROM incidents WHERE mailbox >= ?1 AND mailbox < ?2"
+    " ORDER BY 1 LIMIT ?3"
+)
+_TOP = "\U0010ffff"
+
+
+_ROWS_PER_STATEMENT = 512  # 512 sessions x 25 columns: below SQLite's 32,766 parameters
+
+# sqlite3 binds only exact int, float, str and bytes directly; None and bool first go through
+# its adaptation protocol, which misses three lookups (adapters, __adapt__, __conform__) and
+# costs several times the binding itself. Most session columns of a patch are None. These
+# adapters bind the same values (NULL; 1 and 0, as int(True) is what sqlite3 binds for a bool)
+# through one dict lookup and a call of a builtin.
+_NONE: dict[None, None] = {}
+sqlite3.register_adapter(type(None), _NONE.get)
+sqlite3.register_adapter(bool, int)
+
+
+@functools.cache
+def _many_rows(one: str, rows: int) -> str:
+    """The INSERT ``one`` (``… VALUES (?, …, ?) …``) with ``rows`` rows of values."""
+    head, _, rest = one.partition(" VALUES (")
+    values, _, tail = rest.partition(")")
+    return f"{head} VALUES {', '.join([f'({values})'] * rows)}{tail}"
 
 
 class SQLiteStore:
@@ -143,23 +222,46 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"The SQLite store does not answer: {exc}") from exc
 
+    @contextlib.asynccontextmanager
+    async def _transaction(self, what: str) -> AsyncIterator[None]:
+        """BEGIN … COMMIT; on an error ROLLBACK and StoreError naming ``what``.
+
+        A write whose task is cancelled (at shutdown, say) is rolled back too, so the
+        transaction never stays open for the next writer.
+        """
+        try:
+            await self.db.execute("BEGIN")
+            yield
+            await self.db.execute("COMMIT")
+        except asyncio.CancelledError:
+            await self._rollback_cancelled()
+            raise
+        except sqlite3.Error as exc:
+            if self.db.in_transaction:
+                await self.db.execute("ROLLBACK")
+            raise StoreError(f"{what} could not be written: {exc}") from exc
+
+    async def _rollback_cancelled(self) -> None:
+        """End the transaction of a write whose task was cancelled (at shutdown, say).
+
+        The statements already handed to aiosqlite's thread still run; ROLLBACK is queued
+        after them, so the transaction never stays open for the next writer. Shielded, so a
+        second cancel cannot skip it.
+        """
+        with contextlib.suppress(sqlite3.Error):  # no transaction was open after all
+            await asyncio.shield(self.db.execute("ROLLBACK"))
+
     async def add_sightings(self, rows: Sequence[Sighting]) -> None:
         """Insert a batch in one transaction."""
         async with self._write:
             await self._insert_sightings(rows)
 
     async def _insert_sightings(self, rows: Sequence[Sighting]) -> None:
-        try:
-            await self.db.execute("BEGIN")
+        async with self._transaction("Sightings"):
             await self.db.executemany(
                 _INSERT_SIGHTING,
                 [sighting_row(r) for r in rows],
             )
-            await self.db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if self.db.in_transaction:
-                await self.db.execute("ROLLBACK")
-            raise StoreError(f"Sightings could not be written: {exc}") from exc
 
     async def sightings(
         self, mailbox: str | None = None, domain: str | None = None, limit: int = 100
@@ -185,23 +287,34 @@ class SQLiteStore:
         checkpoint: Checkpoint | None = None,
     ) -> None:
         """Merge session patches, add mail records and move the checkpoint: one transaction."""
-        async with self._write:
-            try:
-                await self.db.execute("BEGIN")
-                if sessions:
-                    await self.db.executemany(_UPSERT_SESSION, [session_row(s) for s in sessions])
-                if mail:
-                    await self.db.executemany(_INSERT_MAIL, [mail_row(m) for m in mail])
-                if checkpoint is not None:
-                    await self.db.execute(
-                        _SAVE_CHECKPOINT,
-                        (checkpoint.source, checkpoint.inode, checkpoint.position, time.time()),
-                    )
-                await self.db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self.db.in_transaction:
-                    await self.db.execute("ROLLBACK")
-                raise StoreError(f"Events could not be written: {exc}") from exc
+        async with self._write, self._transaction("Events"):
+            if sessions:
+                await self._rows(_UPSERT_SESSION, [session_row(s) for s in sessions])
+            if mail:
+                await self._rows(_INSERT_MAIL, [mail_row(m) for m in mail])
+            if checkpoint is not None:
+                await self.db.execute(
+                    _SAVE_CHECKPOINT,
+                    (checkpoint.source, checkpoint.inode, checkpoint.position, time.time()),
+                )
+
+    async def _rows(self, one: str, rows: list[tuple[object, ...]]) -> None:
+        """Run ``one`` (an INSERT of one row) for every row, in statements of many rows.
+
+        One statement of many rows instead of ``executemany``: its values are bound in one
+        call and SQLite inserts all its rows in one step, without Python's GIL, so the write
+        runs beside the ingest parsing the next batch. (executemany takes the GIL back after
+        every row, and waits up to the switch interval, 5 ms, for it while the parser holds
+        it: the writer would crawl.) Statements hold ``_ROWS_PER_STATEMENT`` rows, the rest
+        goes in statements of 256, 128, … 1 rows: a few prepared statements, reused.
+        """
+        start, left = 0, len(rows)
+        while left:
+            count = min(_ROWS_PER_STATEMENT, 1 << (left.bit_length() - 1))
+            values = list(itertools.chain.from_iterable(rows[start : start + count]))
+            await self.db.execute(_many_rows(one, count), values)
+            start += count
+            left -= count
 
     async def checkpoint(self, source: str) -> Checkpoint | None:
         """Where ``source`` was read up to, if it was read before."""
@@ -238,12 +351,10 @@ class SQLiteStore:
             "DELETE FROM probe_runs WHERE probed_at < ?",
         )
         removed = 0
-        async with self._write:
-            await self.db.execute("BEGIN")
+        async with self._write, self._transaction("The removal of old records"):
             for statement in statements:
                 cur = await self.db.execute(statement, (before,))
                 removed += cur.rowcount
-            await self.db.execute("COMMIT")
         return removed
 
     async def save_snapshot(self, mailbox: str, data: bytes) -> None:
@@ -265,25 +376,18 @@ class SQLiteStore:
     async def save_incident(self, incident: Incident, transition: str) -> Incident:
         """Insert (no id) or update an incident and record the transition; with its id."""
         row = incident_row(incident)
-        async with self._write:
-            try:
-                await self.db.execute("BEGIN")
-                if incident.id is None:
-                    cur = await self.db.execute(_INSERT_INCIDENT, row)
-                    incident = dataclasses.replace(incident, id=cur.lastrowid)
-                else:
-                    await self.db.execute(_UPDATE_INCIDENT, (*row, incident.id))
-                await self.db.execute(
-                    "INSERT INTO incident_transitions"
-                    " (incident_id, at, transition, severity, evidence) VALUES (?, ?, ?, ?, ?)",
-                    (incident.id, incident.updated_at, transition, incident.severity,
-                     json.dumps(incident.evidence, sort_keys=True)),
-                )  # fmt: skip
-                await self.db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self.db.in_transaction:
-                    await self.db.execute("ROLLBACK")
-                raise StoreError(f"The incident could not be written: {exc}") from exc
+        async with self._write, self._transaction("The incident"):
+            if incident.id is None:
+                cur = await self.db.execute(_INSERT_INCIDENT, row)
+                incident = dataclasses.replace(incident, id=cur.lastrowid)
+            else:
+                await self.db.execute(_UPDATE_INCIDENT, (*row, incident.id))
+            await self.db.execute(
+                "INSERT INTO incident_transitions"
+                " (incident_id, at, transition, severity, evidence) VALUES (?, ?, ?, ?, ?)",
+                (incident.id, incident.updated_at, transition, incident.severity,
+                 json.dumps(incident.evidence, sort_keys=True)),
+            )  # fmt: skip
         return incident
 
     async def incidents(
@@ -306,6 +410,12 @@ class SQLiteStore:
         async with self.db.execute(query, (*args, limit, offset)) as cur:
             rows = await cur.fetchall()
         return [incident_from_row(tuple(r)) for r in rows]
+
+    async def incident(self, incident_id: int) -> Incident | None:
+        """One incident by its id, if it exists."""
+        async with self.db.execute(_SELECT_INCIDENTS + " WHERE id = ?", (incident_id,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else incident_from_row(tuple(row))
 
     async def incident_transitions(self, incident_id: int) -> list[Transition]:
         """The transitions of an incident, oldest first."""
@@ -355,6 +465,53 @@ class SQLiteStore:
             row = await cur.fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
+    async def mailboxes_at_risk(self) -> dict[str, int]:
+        """Mailboxes with an open incident, per severity (index incidents_state)."""
+        async with self.db.execute(_AT_RISK_NOW) as cur:
+            rows = await cur.fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    async def session_counts(self, since: float, bucket: float) -> list[tuple[float, str, int]]:
+        """IMAP and POP3 sessions per time bucket and protocol, oldest first."""
+        async with self.db.execute(_SESSION_COUNTS, (bucket, since)) as cur:
+            rows = await cur.fetchall()
+        return [(float(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    async def at_risk(self, moments: Sequence[float]) -> list[tuple[float, str, int]]:
+        """Mailboxes with an incident open at each moment, by severity."""
+        if not moments:
+            return []
+        values = ", ".join("(?)" for _ in moments)
+        query = f"WITH moments(t) AS (VALUES {values}) {_AT_RISK}"
+        async with self.db.execute(query, tuple(float(m) for m in moments)) as cur:
+            rows = await cur.fetchall()
+        return [(float(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    async def setup_requests(self, since: float) -> list[tuple[str, str, int]]:
+        """Setup requests from ``since`` on by endpoint and client kind."""
+        async with self.db.execute(_SETUP_REQUESTS, (since,)) as cur:
+            rows = await cur.fetchall()
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    async def imap_clients(self, since: float, limit: int = 10) -> list[tuple[str, int]]:
+        """The most frequent IMAP ID names with their sessions."""
+        async with self.db.execute(_IMAP_CLIENTS, (since, limit)) as cur:
+            rows = await cur.fetchall()
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    async def ingest_state(self) -> IngestState:
+        """The newest session time and each log source's last checkpoint."""
+        async with self.db.execute(
+            "SELECT max(coalesce(ended_at, started_at)) FROM sessions"
+        ) as cur:
+            row = await cur.fetchone()
+        async with self.db.execute(
+            "SELECT source, updated_at FROM checkpoints ORDER BY source"
+        ) as cur:
+            sources = [(str(r[0]), float(r[1])) for r in await cur.fetchall()]
+        newest = float(row[0]) if row is not None and row[0] is not None else None
+        return IngestState(newest, sources)
+
     async def add_probe_run(self, run: ProbeRun) -> None:
         """Record one probe of a mailbox."""
         async with self._write:
@@ -375,3 +532,65 @@ class SQLiteStore:
         ) as cur:
             rows = await cur.fetchall()
         return [probe_run_from_row(tuple(r)) for r in list(rows)[::-1]]
+
+    async def mailboxes(self, prefix: str, limit: int = 50) -> list[str]:
+        """Known mailbox addresses starting with ``prefix``: distinct, sorted."""
+        async with self.db.execute(_SELECT_MAILBOXES, (prefix, prefix + _TOP, limit)) as cur:
+            rows = await cur.fetchall()
+        return [str(r[0]) for r in rows]
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        """Record who did what to which mailbox."""
+        async with self._write:
+            try:
+                await self.db.execute(_INSERT_AUDIT, audit_row(entry))
+            except sqlite3.Error as exc:
+                raise StoreError(f"The audit entry could not be written: {exc}") from exc
+
+    async def audit(
+        self, *, mailbox: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[AuditEntry]:
+        """Audit entries (of a mailbox), newest first."""
+        query = _SELECT_AUDIT + (" WHERE mailbox = ?" if mailbox is not None else "")
+        args: tuple[object, ...] = () if mailbox is None else (mailbox,)
+        async with self.db.execute(
+            query + " ORDER BY at DESC, id DESC LIMIT ? OFFSET ?", (*args, limit, offset)
+        ) as cur:
+            rows = await cur.fetchall()
+        return [audit_from_row(tuple(r)) for r in rows]
+
+    async def save_domain_health(self, health: DomainHealth) -> None:
+        """Keep a domain's latest health check (replacing the one before)."""
+        async with self._write:
+            try:
+                await self.db.execute(_SAVE_DOMAIN_HEALTH, domain_health_row(health))
+            except sqlite3.Error as exc:
+                msg = f"The health check of {health.domain} could not be written: {exc}"
+                raise StoreError(msg) from exc
+
+    async def domain_health(self, domain: str) -> DomainHealth | None:
+        """A domain's latest health check, if it was checked."""
+        async with self.db.execute(_SELECT_DOMAIN_HEALTH + " WHERE domain = ?", (domain,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else domain_health_from_row(tuple(row))
+
+    async def domain_healths(
+        self, *, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[DomainHealth]:
+        """Latest checks (of one status), failing and oldest first."""
+        where = " WHERE status = ?" if status is not None else ""
+        args: tuple[object, ...] = () if status is None else (status,)
+        async with self.db.execute(
+            _SELECT_DOMAIN_HEALTH + where + _HEALTH_ORDER + " LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [domain_health_from_row(tuple(r)) for r in rows]
+
+    async def domain_health_counts(self) -> dict[str, int]:
+        """How many domains are in each health status."""
+        async with self.db.execute(
+            "SELECT status, count(*) FROM domain_health GROUP BY status"
+        ) as cur:
+            rows = await cur.fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
