@@ -253,6 +253,7 @@ def test_mobilesync_schema_rejects_plain_http(pox_schema: xmlschema.XMLSchema10)
 
 # --- signed profiles -------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, mobileconfig.Signer]:
     """A throwaway root CA (written to ca.pem), an intermediate, and a leaf signer."""

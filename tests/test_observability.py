@@ -602,9 +602,10 @@ def test_promtool_unit_tests_of_the_alerts():
 
 @needs_promtool
 def test_prometheus_scrapes_the_jobs_the_alerts_name():
-    """deploy/prometheus/prometheus.yml passes `promtool check config` (with the alert rules)
-    and scrapes the two jobs the alerts and the dashboard use; the ingest unit serves the port
-    that the ingest job scrapes."""
+    """prometheus.yml passes `promtool check config` and scrapes the jobs the alerts name.
+
+    The ingest unit serves its metrics on the port that the ingest job scrapes.
+    """
     config = ALERTS.parent / "prometheus.yml"
     done = subprocess.run([PROMTOOL or "promtool", "check", "config", str(config)],
                           capture_output=True, text=True, timeout=60, check=False)  # fmt: skip

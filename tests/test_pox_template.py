@@ -11,8 +11,13 @@ from autoconf.formats.autodiscover import SettingsTemplate, render_settings
 
 @pytest.mark.parametrize(
     "email",
-    ["alice@example.com", "A.Lice+tag@EXAMPLE.net", "a&b'{}|~!#$%^*=?`@example.com",
-     "zoë@example.com", "x@xn--bcher-kva.example"],
+    [
+        "alice@example.com",
+        "A.Lice+tag@EXAMPLE.net",
+        "a&b'{}|~!#$%^*=?`@example.com",
+        "zoë@example.com",
+        "x@xn--bcher-kva.example",
+    ],
 )
 def test_template_equals_builder(catalog_file, email):
     """fill() gives the same bytes as render_settings(), escaping included."""

@@ -9,8 +9,6 @@ from autoconf.probe.snapshot import Snapshot
 pytest_plugins = ["tests.servers.postgres"]
 
 
-
-
 def snapshot(count: int, uidvalidity: int = 1700000000) -> Snapshot:
     """A snapshot of ``count`` messages."""
     uids = {n: f"<m{n}@example.org>" for n in range(1, count + 1)}
