@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import time
 from typing import TYPE_CHECKING
@@ -197,6 +198,13 @@ def run_workers(settings: Settings, live: LiveCatalog) -> int:
         raise ConfigError(["settings: port: several workers need a fixed port, not 0"])
     asyncio.run(_migrate(settings))  # once, before any worker opens the store
     _write_pid(settings)
+    if settings.session_secret is None and settings.page_users:
+        # one key for every worker, or a sign-in would hold only on the worker that made it
+        settings = settings.model_copy(update={"session_secret": secrets.token_urlsafe(32)})
+        log.warning(
+            "pages.session_secret_unset",
+            detail="page sessions end when the service restarts; set session_secret",
+        )
     supervisor = _Supervisor(settings, live)
     for number in range(settings.workers):
         supervisor.start(number)

@@ -102,3 +102,46 @@ def test_reload_reaches_every_worker(tmp_path, catalog_file):
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
+
+
+async def test_page_sign_in_holds_on_every_worker(tmp_path):
+    """Without session_secret, the workers still share one key: a signed-in agent stays in."""
+    from tests.test_pages import AGENT, CSRF, PASSWORD  # noqa: PLC0415 - reuse the page fixtures
+
+    port = free_port()
+    env = {**os.environ, "AUTOCONF_DATA_DIR": str(tmp_path / "data"),
+           "AUTOCONF_PAGE_USERS": json.dumps([AGENT])}  # fmt: skip
+    env.pop("AUTOCONF_SESSION_SECRET", None)
+    proc = subprocess.Popen(  # noqa: ASYNC220 - the service under test, in its own process
+        [sys.executable, "-m", "autoconf", "serve", "--demo", "--port", str(port),
+         "--workers", "2"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        # a new connection per request: the kernel spreads them over both workers
+        connector = aiohttp.TCPConnector(force_close=True)
+        jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1 too
+        async with aiohttp.ClientSession(connector=connector, cookie_jar=jar) as session:
+            for _ in range(200):
+                try:
+                    async with session.get(f"{base}/readyz") as resp:
+                        if resp.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)
+            async with session.get(f"{base}/login") as form:
+                token = CSRF.search(await form.text())
+            assert token is not None
+            data = {"csrf": token.group(1), "name": "anna", "password": PASSWORD,
+                    "next": "/support/"}  # fmt: skip
+            async with session.post(f"{base}/login", data=data, allow_redirects=False) as resp:
+                assert resp.status == 303
+            statuses = []
+            for _ in range(40):
+                async with session.get(f"{base}/support/", allow_redirects=False) as resp:
+                    statuses.append(resp.status)
+            assert statuses == [200] * 40
+    finally:
+        proc.terminate()
+        await asyncio.to_thread(proc.wait, 20)
