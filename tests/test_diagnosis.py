@@ -394,3 +394,23 @@ def test_device_descriptions_are_translated(lang: str) -> None:
     assert "POP3 client" not in text
     assert " at 203" not in text
     assert "fetches with" not in text
+
+
+@pytest.mark.parametrize("lang", ["de", "fr", "it"])
+def test_probe_certificate_sentences_are_translated(lang: str) -> None:
+    """The probe's certificate problems read in the finding's language; host and date stay."""
+    from autoconf.diagnosis.messages import render  # noqa: PLC0415
+
+    problems = (
+        "imap.example.com:993: imap.example.com:993 (imap) has a certificate that expires in"
+        " 3 day(s), on 2026-12-02T10:00:00+00:00; pop.example.com:995: pop.example.com:995"
+        " (pop3) presented a certificate that does not verify: self-signed certificate"
+    )
+    out = render("certificate-problem", {"problems": problems, "servers": "", "count": 2}, lang)
+    assert "has a certificate that expires" not in out["explanation"]
+    assert "presented a certificate" not in out["explanation"]
+    assert "imap.example.com:993 (imap)" in out["explanation"]
+    assert "2026-12-02T10:00:00+00:00" in out["explanation"]
+    assert " 3 " in out["explanation"]
+    english = render("certificate-problem", {"problems": problems, "servers": "", "count": 2}, "en")
+    assert "has a certificate that expires in 3 day(s)" in english["explanation"]

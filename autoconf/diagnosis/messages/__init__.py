@@ -8,6 +8,7 @@ evidence; the words are plain text and the caller escapes them for HTML.
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ def pick_language(requested: str | None, default: str = "en") -> str:
 
 
 # Evidence keys that hold device descriptions (English from devices.py, translated here).
+PROBE_KEYS = frozenset({"problems"})
 DEVICE_KEYS = frozenset(
     {"deleting_device", "deleting_devices", "other_devices", "devices", "deleting",
      "keeping_device", "keeping_devices"}
@@ -68,7 +70,19 @@ def _values(evidence: Mapping[str, Any], lang: str) -> dict[str, str]:
             values[key] = str(value)
         if key in DEVICE_KEYS:
             values[key] = device_text(values[key], lang)
+        elif key in PROBE_KEYS:
+            values[key] = probe_text(values[key], lang)
     return values
+
+
+def probe_text(text: str, lang: str) -> str:
+    """The probe's sentences about certificates (made in English) in ``lang``.
+
+    Host names, dates and the TLS library's own reason stay as they are.
+    """
+    for pattern, local in LANGUAGES[lang].COMMON["probe_sentences"]:
+        text = re.sub(pattern, local, text)
+    return text
 
 
 def device_text(text: str, lang: str) -> str:

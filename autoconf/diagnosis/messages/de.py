@@ -4,6 +4,17 @@ from __future__ import annotations
 
 COMMON = {
     # English words inside device descriptions, in this language (applied in order)
+    # the probe's certificate sentences (English, from probe/result.py and errors.py)
+    "probe_sentences": (
+        (
+            "has a certificate that expires in (\\d+) day\\(s\\), on (\\S+)",
+            "hat ein Zertifikat, das in \\1 Tag(en) abläuft, am \\2",
+        ),
+        (
+            "presented a certificate that does not verify: ",
+            "hat ein Zertifikat gezeigt, das sich nicht prüfen lässt: ",
+        ),
+    ),
     "device_words": (
         ("deletes after download", "löscht nach dem Herunterladen"),
         ("deletes mail it downloaded earlier", "löscht früher heruntergeladene Mails"),

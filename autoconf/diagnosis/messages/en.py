@@ -4,6 +4,7 @@ from __future__ import annotations
 
 COMMON = {
     # English words inside device descriptions, in this language (applied in order)
+    "probe_sentences": (),
     "device_words": (),
     "unknown": "unknown",
     "unseen": (

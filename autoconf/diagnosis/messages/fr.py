@@ -4,6 +4,17 @@ from __future__ import annotations
 
 COMMON = {
     # English words inside device descriptions, in this language (applied in order)
+    # the probe's certificate sentences (English, from probe/result.py and errors.py)
+    "probe_sentences": (
+        (
+            "has a certificate that expires in (\\d+) day\\(s\\), on (\\S+)",
+            "a un certificat qui expire dans \\1 jour(s), le \\2",
+        ),
+        (
+            "presented a certificate that does not verify: ",
+            "a présenté un certificat qui ne peut pas être vérifié : ",
+        ),
+    ),
     "device_words": (
         ("deletes after download", "supprime après téléchargement"),
         ("deletes mail it downloaded earlier", "supprime le courrier téléchargé plus tôt"),

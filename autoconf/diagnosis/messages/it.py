@@ -4,6 +4,17 @@ from __future__ import annotations
 
 COMMON = {
     # English words inside device descriptions, in this language (applied in order)
+    # the probe's certificate sentences (English, from probe/result.py and errors.py)
+    "probe_sentences": (
+        (
+            "has a certificate that expires in (\\d+) day\\(s\\), on (\\S+)",
+            "ha un certificato che scade tra \\1 giorno/i, il \\2",
+        ),
+        (
+            "presented a certificate that does not verify: ",
+            "ha presentato un certificato che non si può verificare: ",
+        ),
+    ),
     "device_words": (
         ("deletes after download", "cancella dopo lo scaricamento"),
         ("deletes mail it downloaded earlier", "cancella la posta scaricata in precedenza"),
