@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -134,3 +135,14 @@ def test_counts_get_whole_axis_labels_and_their_own_colour():
     assert "0.25" not in texts(root)
     (line,) = root.findall(f"{SVG}polyline")
     assert line.get("stroke") == "#d1242f"
+
+
+def test_first_series_is_drawn_on_top_where_lines_meet():
+    """Critical and warning both at 1: the critical line is the one the eye sees (drawn last)."""
+    svg = time_chart(
+        "At risk",
+        ["a", "b"],
+        [Series("critical", [1, 1], "#d1242f"), Series("warning", [1, 1], "#bf8700")],
+    )
+    lines = re.findall(r'<polyline[^>]*stroke="([^"]+)"', svg)
+    assert lines == ["#bf8700", "#d1242f"]

@@ -183,7 +183,10 @@ def _plot(
     """The lines (or stacked areas) and their dots with tooltips."""
     parts = []
     below = [0.0] * len(x_labels)
-    for index, (s, top) in enumerate(zip(series, tops, strict=True)):
+    drawn = list(enumerate(zip(series, tops, strict=True)))
+    if not stacked:  # lines that meet: the first series (e.g. critical) is drawn last, on top
+        drawn.reverse()
+    for index, (s, top) in drawn:
         color = _color(series, index)
         line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(top))
         name = escape(s.name)
