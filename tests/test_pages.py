@@ -211,7 +211,9 @@ async def test_the_page_session_opens_the_api(service):
     """A signed-in browser may call the JSON API; without the cookie it may not."""
     client = await start(service)
     url = f"/api/v1/mailboxes/{M}/diagnosis"
-    assert (await client.get(url)).status == 401
+    refused = await client.get(url)
+    assert refused.status == 401
+    assert "or sign in at /login" in (await refused.json())["message"]
     await login(client)
     assert (await client.get(url)).status == 200
     # a write through the API with the cookie only from this site's own pages

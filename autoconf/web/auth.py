@@ -141,11 +141,14 @@ def authenticate(request: web.Request) -> Principal:
     principal = resolver(request) if resolver is not None else None
     if principal is not None:
         return principal
-    if not request.app[SETTINGS].api_tokens:
+    settings = request.app[SETTINGS]
+    if not settings.api_tokens and not settings.page_users:
         raise Unauthorized(
             "The API is closed: no api_tokens are configured (make one with 'autoconf token')."
         )
-    raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
+    raise Unauthorized(
+        "Send an API token as 'Authorization: Bearer <token>', or sign in at /login."
+    )
 
 
 def require(request: web.Request, role: Role = Role.SUPPORT) -> Principal:
