@@ -70,11 +70,22 @@ def pox(email: str, schema: str = OUTLOOK_SCHEMA) -> bytes:
     return POX_REQUEST.format(email=email, schema=schema).encode()
 
 
+_GIVEN: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port that was free on loopback a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port that was free on loopback a moment ago, and not handed out before.
+
+    The kernel may hand the same free port to two binds in a row: two ports asked for one
+    setup (nginx's HTTP and HTTPS, say) must differ, so a port is never given twice.
+    """
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 @pytest.fixture
