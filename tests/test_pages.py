@@ -18,7 +18,7 @@ from yarl import URL
 from autoconf.diagnosis import messages
 from autoconf.events.sessions import Session
 from autoconf.sightings import ClientKind, Endpoint, Sighting
-from autoconf.store.base import Incident
+from autoconf.store.base import DomainHealth, Incident
 from autoconf.web.keys import STORE
 from autoconf.web.support.session import (
     LOGIN_COOKIE,
@@ -432,3 +432,25 @@ def test_words_have_the_same_keys_in_every_language():
         assert set(WORDS[lang]) == set(WORDS["en"]), lang
         for key, text in WORDS["en"].items():
             assert set(fields.findall(WORDS[lang][key])) == set(fields.findall(text)), (lang, key)
+
+
+async def test_dashboard_lists_domains_that_fail_or_warn(service):
+    """Fleet results reach the dashboard: counts by status, failing domains first, escaped."""
+    client = await start(service)
+    store = client.app[STORE]
+    await login(client)
+    empty = await (await client.get("/support/dashboard")).text()
+    assert "No domain has been checked yet" in empty
+    now = time.time()
+    rows = [("broken.example", "fail", "Outlook: the certificate of <b>x</b> expired."),
+            ("meh.example", "warn", "Thunderbird: works, but only over STARTTLS."),
+            ("fine.example", "pass", "Thunderbird: works, IMAP over TLS.")]  # fmt: skip
+    for domain, status, summary in rows:
+        health = DomainHealth(domain=domain, status=status, checked_at=now - 60, summary=summary)
+        await store.save_domain_health(health)
+    text = await (await client.get("/support/dashboard?lang=fr")).text()
+    assert "Derniers contrôles : 1 en échec, 1 avec avertissements, 1 en ordre." in text
+    assert text.index("broken.example") < text.index("meh.example")
+    assert "fine.example" not in text
+    assert "&lt;b&gt;x&lt;/b&gt;" in text
+    assert "<b>x</b>" not in text

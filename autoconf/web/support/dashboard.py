@@ -154,6 +154,9 @@ def skipped_chart(summary: Mapping[str, int], words: Mapping[str, str]) -> str:
     )
 
 
+TROUBLED_DOMAINS = 20  # failing, then warning domains listed (the API pages through all)
+
+
 @page
 async def dashboard(request: web.Request) -> web.StreamResponse:
     """The charts of the last ``?days=`` days (30 unless said)."""
@@ -190,6 +193,23 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
         words["ingest_source"].format(source=source, when=when(at, lang))
         for source, at in state.sources
     ]
+    counts = await store.domain_health_counts()
+    domains = None
+    if any(counts.values()):
+        domains = words["domains_counts"].format(
+            fail=counts.get("fail", 0), warn=counts.get("warn", 0), ok=counts.get("pass", 0)
+        )
+    troubled = [
+        {
+            "domain": h.domain,
+            "status": h.status,
+            "word": words[f"status_{h.status}"],
+            "checked": when(h.checked_at, lang),
+            "summary": h.summary,
+        }
+        for status in ("fail", "warn")
+        for h in await store.domain_healths(status=status, limit=TROUBLED_DOMAINS)
+    ]
     return render(
         request,
         "dashboard.html",
@@ -198,4 +218,6 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
         charts=[(words[k], Markup(c)) for k, c in zip(TITLES, charts, strict=True)],  # noqa: S704
         lag=lag,
         sources=sources,
+        domains=domains,
+        troubled=troubled,
     )

@@ -106,6 +106,19 @@ WORDS: dict[str, str] = {
     "chart_imap_ids": "Programme: IMAP-Sitzungen nach Programmname (IMAP ID)",
     "chart_setup": "Einrichtungsanfragen nach Endpunkt und Programm",
     "chart_ingest": "Eingelesene Sitzungen pro Stunde (letzte 48 Stunden)",
+    "domains_title": "Zustand der Domains",
+    "domains_counts": "Letzte Prüfungen: {fail} fehlerhaft, {warn} mit Warnungen, {ok} in Ordnung.",
+    "domains_empty": (
+        "Noch keine Domain wurde geprüft (health_interval_hours schaltet die regelmässige "
+        "Prüfung ein; autoconf check prüft eine sofort)."
+    ),
+    "domains_all_fine": "Keine Domain hat Fehler oder Warnungen.",
+    "domain": "Domain",
+    "domain_status": "Zustand",
+    "domain_checked": "Geprüft",
+    "domain_summary": "Was die Mailprogramme vorfinden",
+    "status_fail": "fehlerhaft",
+    "status_warn": "Warnung",
     "ingest_title": "Einlesen",
     "ingest_lag": "Neuestes Sitzungsereignis: {when} (vor {lag})",
     "ingest_empty": "Es wurde noch keine Sitzung eingelesen.",

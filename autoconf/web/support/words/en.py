@@ -94,6 +94,19 @@ WORDS: dict[str, str] = {
     "chart_imap_ids": "Client mix: IMAP sessions by client name (IMAP ID)",
     "chart_setup": "Setup requests by endpoint and client",
     "chart_ingest": "Sessions ingested per hour (last 48 hours)",
+    "domains_title": "Domain health",
+    "domains_counts": "Last checks: {fail} failing, {warn} with warnings, {ok} working.",
+    "domains_empty": (
+        "No domain has been checked yet (health_interval_hours turns the regular check on; "
+        "autoconf check checks one now)."
+    ),
+    "domains_all_fine": "No domain fails or warns.",
+    "domain": "Domain",
+    "domain_status": "Status",
+    "domain_checked": "Checked",
+    "domain_summary": "What clients meet",
+    "status_fail": "fails",
+    "status_warn": "warning",
     "ingest_title": "Ingest",
     "ingest_lag": "Newest session event: {when} ({lag} ago)",
     "ingest_empty": "No session has been ingested yet.",

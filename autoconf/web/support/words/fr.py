@@ -102,6 +102,21 @@ WORDS: dict[str, str] = {
     "chart_imap_ids": "Logiciels : sessions IMAP par nom de logiciel (IMAP ID)",
     "chart_setup": "Demandes de configuration par point d'accès et logiciel",
     "chart_ingest": "Sessions lues par heure (48 dernières heures)",
+    "domains_title": "État des domaines",
+    "domains_counts": (
+        "Derniers contrôles : {fail} en échec, {warn} avec avertissements, {ok} en ordre."
+    ),
+    "domains_empty": (
+        "Aucun domaine n'a encore été contrôlé (health_interval_hours active le contrôle "
+        "régulier ; autoconf check en contrôle un tout de suite)."
+    ),
+    "domains_all_fine": "Aucun domaine n'est en échec ni en avertissement.",
+    "domain": "Domaine",
+    "domain_status": "État",
+    "domain_checked": "Contrôlé",
+    "domain_summary": "Ce que trouvent les logiciels de messagerie",
+    "status_fail": "en échec",
+    "status_warn": "avertissement",
     "ingest_title": "Lecture des journaux",
     "ingest_lag": "Événement de session le plus récent : {when} (il y a {lag})",
     "ingest_empty": "Aucune session n'a encore été lue.",

@@ -94,6 +94,19 @@ WORDS: dict[str, str] = {
     "chart_imap_ids": "Programmi: sessioni IMAP per nome del programma (IMAP ID)",
     "chart_setup": "Richieste di configurazione per endpoint e programma",
     "chart_ingest": "Sessioni lette all'ora (ultime 48 ore)",
+    "domains_title": "Stato dei domini",
+    "domains_counts": "Ultimi controlli: {fail} con errori, {warn} con avvisi, {ok} in ordine.",
+    "domains_empty": (
+        "Nessun dominio è ancora stato controllato (health_interval_hours attiva il controllo "
+        "regolare; autoconf check ne controlla uno subito)."
+    ),
+    "domains_all_fine": "Nessun dominio ha errori o avvisi.",
+    "domain": "Dominio",
+    "domain_status": "Stato",
+    "domain_checked": "Controllato",
+    "domain_summary": "Cosa trovano i programmi di posta",
+    "status_fail": "errore",
+    "status_warn": "avviso",
     "ingest_title": "Lettura dei log",
     "ingest_lag": "Evento di sessione più recente: {when} ({lag} fa)",
     "ingest_empty": "Nessuna sessione è stata ancora letta.",
