@@ -258,7 +258,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     else:
         kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(summary.skipped.items())) or "none"
         print(
-            f"{summary.lines:,} lines, {summary.events:,} events, {len(summary.sessions):,} "
+            f"{summary.lines:,} lines, {summary.events:,} events, {summary.sessions:,} "
             f"sessions, {summary.mail_events:,} mail events; skipped: {kinds}"
         )
     return 0

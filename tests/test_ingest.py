@@ -361,3 +361,35 @@ async def test_undecodable_lines_are_counted_as_binary(tmp_path):
     assert sorted(row[:2] for row in rows) == [
         ("s1", "alice@example.com"), ("s3", "zoë@example.com"), ("s4", "bob@example.com"),
     ]  # fmt: skip
+
+
+async def test_memory_of_a_long_log_stays_flat(tmp_path):
+    """Sessions whose logout was read are forgotten: a long log keeps only open sessions."""
+    login = (
+        "2026-11-29 01:34:23.128186 pop3-login: Info: Login: user=<u{n}>, method=PLAIN, "
+        "rip=127.0.0.9, rport=59625, lip=127.0.0.1, lport=10110, mpid={n}, session=<s{n}>\n"
+    )
+    logout = (
+        "2026-11-29 01:34:23.587080 pop3(u{n})<{n}><s{n}><127.0.0.9>: Info: Disconnected: "
+        "Logged out top=0/0, retr=1/10, del=1/5, size=10, deleted_bytes=10, uidl_hash=, "
+        "in=12, out=42\n"
+    )
+    sessions = 3000
+    text = "".join(login.format(n=n) + logout.format(n=n) for n in range(sessions))
+    # one session stays open across the whole file, and is counted once
+    log = tmp_path / "mail.log"
+    log.write_text(
+        login.format(n="open") + text + logout.format(n="open").replace("del=1", "del=2")
+    )
+    store = SQLiteStore(tmp_path / "store.db")
+    await store.open()
+    try:
+        run = Ingest(store, Options(year=2026, zone=UTC, default_domain="example.com",
+                                    batch_lines=500))  # fmt: skip
+        summary = (await run.file(log)).as_dict()
+        assert summary["sessions"] == sessions + 1
+        assert run._open == set()  # the memory this test is about
+        rows, _ = snapshot(tmp_path / "store.db")
+        assert len(rows) == sessions + 1
+    finally:
+        await store.close()

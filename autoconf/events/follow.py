@@ -45,7 +45,7 @@ class Summary:
 
     lines: int = 0
     events: int = 0
-    sessions: set[str] = field(default_factory=set)
+    sessions: int = 0  # distinct sessions read
     mail_events: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     bytes_read: int = 0
@@ -55,7 +55,7 @@ class Summary:
         return {
             "lines": self.lines,
             "events": self.events,
-            "sessions": len(self.sessions),
+            "sessions": self.sessions,
             "mail_events": self.mail_events,
             "skipped": dict(sorted(self.skipped.items())),
             "bytes": self.bytes_read,
@@ -98,17 +98,19 @@ class Ingest:
         self._last_write = time.monotonic()
         self._inflight: asyncio.Task[None] | None = None
         self._inflight_batch: tuple[list[Session], list[MailRecord]] = ([], [])
+        self._open: set[str] = set()  # sessions counted whose end has not been read yet
 
     def _take(self, lines: list[str] | list[bytes]) -> None:
         zone = self.options.zone
-        sessions, mail, seen = self._sessions, self._mail, self.summary.sessions
+        sessions, mail, seen = self._sessions, self._mail, self._open
         get = FOLDS.get
         for event in self.parser.parse(lines):
             # each event merged into the batch's session (in place, as the store would merge
             # the patches in order), or added as a mail record
             new = (get(type(event)) or fold)(event, zone, sessions, mail)
-            if new is not None:
+            if new is not None and new not in seen:
                 seen.add(new)
+                self.summary.sessions += 1
         self._pending_lines += len(lines)
 
     async def _feed(self, lines: list[str]) -> None:
@@ -138,6 +140,8 @@ class Ingest:
             self.store.apply(sessions, mail, checkpoint), name="ingest-write"
         )
         self._inflight_batch = (sessions, mail)
+        # sessions whose end was read are forgotten, so memory stays flat on a long log
+        self._open.difference_update([s.key for s in sessions if s.ended_at is not None])
         self.summary.mail_events += len(mail)
         self._sessions, self._mail = {}, []
         self._pending_lines = 0
