@@ -454,3 +454,12 @@ async def test_dashboard_lists_domains_that_fail_or_warn(service):
     assert "fine.example" not in text
     assert "&lt;b&gt;x&lt;/b&gt;" in text
     assert "<b>x</b>" not in text
+
+
+async def test_login_page_says_how_to_add_the_first_agent(service):
+    """Without page_users the sign-in form says how to make an agent; with agents it does not."""
+    bare = await service()
+    text = await (await bare.get("/login")).text()
+    assert esc("make an entry with 'autoconf user --name NAME'") in text
+    configured = await start(service)
+    assert "autoconf user" not in await (await configured.get("/login")).text()

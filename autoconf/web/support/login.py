@@ -41,6 +41,7 @@ def _login_page(
         login_csrf=request.app[SESSIONS].csrf(f"login:{nonce}"),
         target=target,
         error=error,
+        no_agents=not request.app[SESSIONS].users,
     )
     response.set_cookie(
         LOGIN_COOKIE, nonce, path="/login", httponly=True, samesite="Strict",

@@ -119,6 +119,10 @@ WORDS: dict[str, str] = {
     "domain_summary": "Was die Mailprogramme vorfinden",
     "status_fail": "fehlerhaft",
     "status_warn": "Warnung",
+    "login_no_agents": (
+        "Noch kann sich niemand anmelden: mit 'autoconf user --name NAME' einen Eintrag "
+        "erzeugen und in page_users aufnehmen."
+    ),
     "ingest_title": "Einlesen",
     "ingest_lag": "Neuestes Sitzungsereignis: {when} (vor {lag})",
     "ingest_empty": "Es wurde noch keine Sitzung eingelesen.",

@@ -107,6 +107,10 @@ WORDS: dict[str, str] = {
     "domain_summary": "What clients meet",
     "status_fail": "fails",
     "status_warn": "warning",
+    "login_no_agents": (
+        "No agent can sign in yet: make an entry with 'autoconf user --name NAME' and add it "
+        "to page_users."
+    ),
     "ingest_title": "Ingest",
     "ingest_lag": "Newest session event: {when} ({lag} ago)",
     "ingest_empty": "No session has been ingested yet.",

@@ -117,6 +117,10 @@ WORDS: dict[str, str] = {
     "domain_summary": "Ce que trouvent les logiciels de messagerie",
     "status_fail": "en échec",
     "status_warn": "avertissement",
+    "login_no_agents": (
+        "Personne ne peut encore se connecter : créez une entrée avec 'autoconf user --name "
+        "NOM' et ajoutez-la à page_users."
+    ),
     "ingest_title": "Lecture des journaux",
     "ingest_lag": "Événement de session le plus récent : {when} (il y a {lag})",
     "ingest_empty": "Aucune session n'a encore été lue.",

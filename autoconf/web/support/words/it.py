@@ -107,6 +107,10 @@ WORDS: dict[str, str] = {
     "domain_summary": "Cosa trovano i programmi di posta",
     "status_fail": "errore",
     "status_warn": "avviso",
+    "login_no_agents": (
+        "Nessuno può ancora accedere: create una voce con 'autoconf user --name NOME' e "
+        "aggiungetela a page_users."
+    ),
     "ingest_title": "Lettura dei log",
     "ingest_lag": "Evento di sessione più recente: {when} ({lag} fa)",
     "ingest_empty": "Nessuna sessione è stata ancora letta.",
