@@ -463,3 +463,27 @@ async def test_login_page_says_how_to_add_the_first_agent(service):
     assert esc("make an entry with 'autoconf user --name NAME'") in text
     configured = await start(service)
     assert "autoconf user" not in await (await configured.get("/login")).text()
+
+
+async def test_login_failures_in_the_store(store: Store):
+    """Failures count per key within the window; older ones are forgotten when one is added."""
+    keys = ("address:192.0.2.1", "name:anna")
+    for n in range(3):
+        await store.add_login_failure(keys, T0 + n, T0 - 300)
+    await store.add_login_failure(("address:192.0.2.1", "name:ops"), T0 + 10, T0 - 300)
+    assert await store.login_failures(keys, T0) == 4  # the address: 4, the name anna: 3
+    assert await store.login_failures(("name:anna",), T0) == 3
+    assert await store.login_failures(("name:anna",), T0 + 2) == 1
+    assert await store.login_failures(("name:nobody",), T0) == 0
+    await store.add_login_failure(("name:ops",), T0 + 1000, T0 + 500)  # forgets the rest
+    assert await store.login_failures(keys, 0) == 0
+
+
+async def test_lockout_holds_across_services_on_one_store(service):
+    """Two services (workers or instances) on one store count the same failed sign-ins."""
+    first = await start(service)
+    second = await start(service)  # the same data directory: the same store
+    for client in (first, second, first, second, first):
+        assert (await login(client, password="wrong")).status == 401
+    assert (await login(second)).status == 429
+    assert (await login(first)).status == 429

@@ -177,6 +177,13 @@ class Store(Protocol):
         """How many domains are in each health status (for /metrics)."""
         ...
 
+    async def login_failures(self, keys: Sequence[str], since: float) -> int:
+        """The most failed sign-ins any of ``keys`` had from ``since`` on."""
+        ...
+
+    async def add_login_failure(self, keys: Sequence[str], at: float, forget_before: float) -> None:
+        """Count one failed sign-in under each key; forget failures before ``forget_before``."""
+
     async def mailboxes(self, prefix: str, limit: int = 50) -> list[str]:
         """Known mailbox addresses starting with ``prefix``: distinct, sorted.
 

@@ -462,6 +462,27 @@ class PostgresStore:
         rows = await self.pool.fetch(_SELECT_MAILBOXES, prefix_pattern(prefix), limit)
         return [str(r[0]) for r in rows]
 
+    async def login_failures(self, keys: Sequence[str], since: float) -> int:
+        """The most failed sign-ins any of ``keys`` had from ``since`` on."""
+        found = await self.pool.fetchval(
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM login_failures"
+            " WHERE key = ANY($1::text[]) AND at >= $2 GROUP BY key) AS counts",
+            list(keys),
+            since,
+        )
+        return int(found or 0)
+
+    async def add_login_failure(self, keys: Sequence[str], at: float, forget_before: float) -> None:
+        """Count one failed sign-in under each key; forget failures before ``forget_before``."""
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await conn.execute("DELETE FROM login_failures WHERE at < $1", forget_before)
+                await conn.executemany(
+                    "INSERT INTO login_failures (key, at) VALUES ($1, $2)", [(k, at) for k in keys]
+                )
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StoreError(f"The failed sign-in could not be written: {exc}") from exc
+
     async def add_audit(self, entry: AuditEntry) -> None:
         """Record who did what to which mailbox."""
         try:

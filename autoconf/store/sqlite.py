@@ -539,6 +539,25 @@ class SQLiteStore:
             rows = await cur.fetchall()
         return [str(r[0]) for r in rows]
 
+    async def login_failures(self, keys: Sequence[str], since: float) -> int:
+        """The most failed sign-ins any of ``keys`` had from ``since`` on."""
+        marks = ", ".join("?" * len(keys))
+        query = (
+            "SELECT count(*) FROM login_failures"  # noqa: S608 - placeholders only
+            f" WHERE key IN ({marks}) AND at >= ? GROUP BY key"
+        )
+        async with self.db.execute(query, (*keys, since)) as cur:
+            rows = await cur.fetchall()
+        return max((int(r[0]) for r in rows), default=0)
+
+    async def add_login_failure(self, keys: Sequence[str], at: float, forget_before: float) -> None:
+        """Count one failed sign-in under each key; forget failures before ``forget_before``."""
+        async with self._write, self._transaction("The failed sign-in"):
+            await self.db.execute("DELETE FROM login_failures WHERE at < ?", (forget_before,))
+            await self.db.executemany(
+                "INSERT INTO login_failures (key, at) VALUES (?, ?)", [(k, at) for k in keys]
+            )
+
     async def add_audit(self, entry: AuditEntry) -> None:
         """Record who did what to which mailbox."""
         async with self._write:

@@ -14,6 +14,7 @@ import structlog
 from aiohttp import web
 
 from autoconf.web.auth import PAGE_SESSION, Principal
+from autoconf.web.keys import STORE
 from autoconf.web.support.session import (
     SESSION_COOKIE,
     FailedLogins,
@@ -66,7 +67,7 @@ def install(app: web.Application, settings: Settings) -> None:
     sessions = Sessions(secret, users, settings.session_hours * 3600)
     app[SESSIONS] = sessions
     app[FAILED_LOGINS] = FailedLogins(
-        limit=settings.login_attempts, window=settings.login_window_seconds
+        app[STORE], limit=settings.login_attempts, window=settings.login_window_seconds
     )
 
     def resolve(request: web.Request) -> Principal | None:

@@ -79,13 +79,13 @@ async def login(request: web.Request) -> web.StreamResponse:
     limiter = request.app[FAILED_LOGINS]
     peer = client_address(request)
     keys = (f"address:{peer}", f"name:{name.casefold()}")
-    if limiter.blocked(keys):
+    if await limiter.blocked(keys):
         log.warning("pages.login_locked", name=name, peer=peer)
         minutes = max(1, round(limiter.window / 60))
         raise Refused(message(request, 429, words["login_locked"].format(minutes=minutes)))
     user = await asyncio.to_thread(authenticate_user, sessions.users, name, password)
     if user is None:
-        limiter.fail(keys)
+        await limiter.fail(keys)
         log.info("pages.login_failed", name=name, peer=peer)
         return _login_page(request, nonce, target, status=401, error=words["login_failed"])
     cookie, _ = sessions.issue(user, time.time())

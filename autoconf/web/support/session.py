@@ -21,10 +21,13 @@ import hmac
 import json
 import secrets
 import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from autoconf.web.auth import Principal, Role
+
+if TYPE_CHECKING:
+    from autoconf.store.base import Store
 
 SESSION_COOKIE = "autoconf_session"
 LOGIN_COOKIE = "autoconf_login"
@@ -187,34 +190,21 @@ class Sessions:
 
 @dataclass
 class FailedLogins:
-    """Failed logins per key (client address, name) in a sliding window; bounded in memory."""
+    """Failed sign-ins per key (client address, agent name) in a sliding window.
 
+    Kept in the store, so every worker and every instance on it counts the same failures.
+    """
+
+    store: Store
     limit: int = 5
     window: float = 300.0
-    max_keys: int = 10_000
-    _seen: dict[str, deque[float]] = field(default_factory=dict)
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._seen.get(key)
-        if times is None:
-            return deque()
-        while times and now - times[0] >= self.window:
-            times.popleft()
-        if not times:
-            del self._seen[key]
-        return times
-
-    def blocked(self, keys: tuple[str, ...], now: float | None = None) -> bool:
+    async def blocked(self, keys: tuple[str, ...], now: float | None = None) -> bool:
         """Whether any of the keys had ``limit`` failures within the window."""
-        now = time.monotonic() if now is None else now
-        return any(len(self._recent(k, now)) >= self.limit for k in keys)
+        now = time.time() if now is None else now
+        return await self.store.login_failures(keys, now - self.window) >= self.limit
 
-    def fail(self, keys: tuple[str, ...], now: float | None = None) -> None:
-        """Count one failure under each key."""
-        now = time.monotonic() if now is None else now
-        if len(self._seen) >= self.max_keys:  # forget the stalest keys first
-            for stale in sorted(self._seen, key=lambda k: self._seen[k][-1])[: self.max_keys // 10]:
-                del self._seen[stale]
-        for key in keys:
-            self._recent(key, now)
-            self._seen.setdefault(key, deque(maxlen=self.limit)).append(now)
+    async def fail(self, keys: tuple[str, ...], now: float | None = None) -> None:
+        """Count one failure under each key (and forget those older than the window)."""
+        now = time.time() if now is None else now
+        await self.store.add_login_failure(keys, now, now - self.window)
