@@ -450,6 +450,8 @@ async def test_dashboard_lists_domains_that_fail_or_warn(service):
         await store.save_domain_health(health)
     text = await (await client.get("/support/dashboard?lang=fr")).text()
     assert "Derniers contrôles : 1 en échec, 1 avec avertissements, 1 en ordre." in text
+    assert text.count("broken.example") == 1  # in the page's body, not in its title or head
+    assert "<section" not in text[: text.index("</head>")]
     assert text.index("broken.example") < text.index("meh.example")
     assert "fine.example" not in text
     assert "&lt;b&gt;x&lt;/b&gt;" in text
