@@ -24,11 +24,15 @@ from autoconf.web.keys import CATALOG, METRICS, SETTINGS, STORE, param
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from autoconf.probe.result import ProbeResult
 
-async def probe(request: web.Request) -> web.Response:
-    """Probe every incoming server of the mailbox's provider; answer the result JSON."""
-    require(request, Role.SUPPORT)
-    address = Address.parse(param(request, "email"))
+
+async def run_probe(request: web.Request, address: Address) -> ProbeResult:
+    """Probe the mailbox's servers for the caller, store and count it, audit what came of it.
+
+    The one path of "probe now" for the API and the support pages; a refusal or failure is
+    audited and raised as the AutoconfError it is.
+    """
     settings = request.app[SETTINGS]
     try:
         creds = master_credentials(settings)
@@ -48,4 +52,11 @@ async def probe(request: web.Request) -> web.Response:
         raise
     await audit.record(request, audit.PROBE, mailbox, "ok" if result.ok else "problems")
     request.app[METRICS].count_probe(result)
+    return result
+
+
+async def probe(request: web.Request) -> web.Response:
+    """Probe every incoming server of the mailbox's provider; answer the result JSON."""
+    require(request, Role.SUPPORT)
+    result = await run_probe(request, Address.parse(param(request, "email")))
     return m.answer(m.ProbeResult, result.as_dict())

@@ -19,16 +19,10 @@ from autoconf.diagnosis import messages, service
 from autoconf.diagnosis.findings import SEVERITIES
 from autoconf.errors import AutoconfError, BadRequest
 from autoconf.notify.mail import wants_notice
-from autoconf.probe.mailbox import (
-    last_login_from,
-    master_credentials,
-    options_from,
-    probe_and_store,
-    targets_for,
-)
+from autoconf.probe.api import run_probe
 from autoconf.web import audit
 from autoconf.web.api_incidents import notify_mailbox
-from autoconf.web.keys import CATALOG, METRICS, SETTINGS, STORE, param
+from autoconf.web.keys import METRICS, SETTINGS, STORE, param
 from autoconf.web.support import timeline
 from autoconf.web.support.render import (
     Refused,
@@ -181,26 +175,11 @@ async def probe(request: web.Request) -> web.StreamResponse:
     await form(request, session)
     address = _address(request)
     lang = language(request)
-    settings = request.app[SETTINGS]
     try:
-        creds = master_credentials(settings)
-        account = request.app[CATALOG].current.account_for(Address.parse(address))
-        mailbox = str(account.mailbox or address)
-        result = await probe_and_store(
-            request.app[STORE],
-            mailbox,
-            targets_for(account),
-            creds,
-            ca_file=settings.probe_ca_file,
-            options=options_from(settings),
-            last_login=last_login_from(settings),
-        )
-    except AutoconfError as exc:
-        await audit.record(request, audit.PROBE, address, exc.code)
+        result = await run_probe(request, Address.parse(address))
+    except AutoconfError as exc:  # audited by run_probe
         reason = WORDS[lang]["probe_failed"].format(reason=exc)
         return await _mailbox_page(request, address, status=exc.status, probe_error=reason)
-    await audit.record(request, audit.PROBE, mailbox, "ok" if result.ok else "problems")
-    request.app[METRICS].count_probe(result)
     return await _mailbox_page(
         request, address, probe={"ok": result.ok, "lines": _probe_lines(result, lang)}
     )
