@@ -440,3 +440,20 @@ def domain_health_from_row(r: Sequence[Any]) -> DomainHealth:
     """A health check from the values of DOMAIN_HEALTH_COLUMNS."""
     return DomainHealth(domain=r[0], status=r[1], checked_at=float(r[2]), summary=r[3],
                         report=json.loads(r[4]))  # fmt: skip
+
+
+# SQL that reads the same in both dialects (no placeholders); only store/ knows SQL.
+SELECT_SIGHTINGS = "SELECT " + ", ".join(SIGHTING_COLUMNS) + " FROM sightings"  # noqa: S608
+SELECT_SESSIONS = f"SELECT {', '.join(SESSION_COLUMNS)} FROM sessions"  # noqa: S608
+SELECT_MAIL = f"SELECT {', '.join(MAIL_COLUMNS)} FROM mail_events"  # noqa: S608
+INCIDENT_FIELDS = INCIDENT_COLUMNS[1:]
+SELECT_INCIDENTS = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents"  # noqa: S608
+SELECT_PROBE_RUNS = f"SELECT {', '.join(PROBE_RUN_COLUMNS)} FROM probe_runs"  # noqa: S608
+AT_RISK_NOW = (
+    "SELECT severity, count(DISTINCT mailbox) FROM incidents WHERE state = 'open' GROUP BY severity"
+)
+SELECT_AUDIT = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit"  # noqa: S608
+SELECT_DOMAIN_HEALTH = f"SELECT {', '.join(DOMAIN_HEALTH_COLUMNS)} FROM domain_health"  # noqa: S608
+HEALTH_ORDER = (
+    " ORDER BY CASE status WHEN 'fail' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, checked_at, domain"
+)

@@ -12,10 +12,19 @@ import asyncpg
 from autoconf.errors import StoreError
 from autoconf.events.sessions import MAIL_COLUMNS, SESSION_COLUMNS, MailRecord
 from autoconf.store.base import (
+    AT_RISK_NOW,
     AUDIT_COLUMNS,
     DOMAIN_HEALTH_COLUMNS,
-    INCIDENT_COLUMNS,
+    HEALTH_ORDER,
+    INCIDENT_FIELDS,
     PROBE_RUN_COLUMNS,
+    SELECT_AUDIT,
+    SELECT_DOMAIN_HEALTH,
+    SELECT_INCIDENTS,
+    SELECT_MAIL,
+    SELECT_PROBE_RUNS,
+    SELECT_SESSIONS,
+    SELECT_SIGHTINGS,
     SIGHTING_COLUMNS,
     AuditEntry,
     Checkpoint,
@@ -50,11 +59,8 @@ if TYPE_CHECKING:
 
 # Any fixed number: instances starting together migrate one after the other.
 _MIGRATION_LOCK = 0x6175746F636F6E66  # "autoconf"
-_SELECT_SIGHTINGS = "SELECT " + ", ".join(SIGHTING_COLUMNS) + " FROM sightings"  # noqa: S608
 _VERSION = "SELECT coalesce(max(version), 0) FROM schema_migrations"
 _UPSERT_SESSION = session_upsert([f"${n}" for n in range(1, len(SESSION_COLUMNS) + 1)])
-_SELECT_SESSIONS = f"SELECT {', '.join(SESSION_COLUMNS)} FROM sessions"  # noqa: S608
-_SELECT_MAIL = f"SELECT {', '.join(MAIL_COLUMNS)} FROM mail_events"  # noqa: S608
 _SAVE_CHECKPOINT = (
     "INSERT INTO checkpoints (source, inode, position, updated_at) VALUES ($1, $2, $3, $4)"
     " ON CONFLICT (source) DO UPDATE SET inode = excluded.inode,"
@@ -64,17 +70,15 @@ _SAVE_SNAPSHOT = (
     "INSERT INTO snapshots (mailbox, data, saved_at) VALUES ($1, $2, $3)"
     " ON CONFLICT (mailbox) DO UPDATE SET data = excluded.data, saved_at = excluded.saved_at"
 )
-_INCIDENT_FIELDS = INCIDENT_COLUMNS[1:]
 _INSERT_INCIDENT = (
-    f"INSERT INTO incidents ({', '.join(_INCIDENT_FIELDS)})"  # noqa: S608 - fixed names
-    f" VALUES ({', '.join(f'${n}' for n in range(1, len(_INCIDENT_FIELDS) + 1))}) RETURNING id"
+    f"INSERT INTO incidents ({', '.join(INCIDENT_FIELDS)})"  # noqa: S608 - fixed names
+    f" VALUES ({', '.join(f'${n}' for n in range(1, len(INCIDENT_FIELDS) + 1))}) RETURNING id"
 )
 _UPDATE_INCIDENT = (
     "UPDATE incidents SET "  # noqa: S608 - fixed column names
-    + ", ".join(f"{c} = ${n}" for n, c in enumerate(_INCIDENT_FIELDS, 1))
-    + f" WHERE id = ${len(_INCIDENT_FIELDS) + 1}"
+    + ", ".join(f"{c} = ${n}" for n, c in enumerate(INCIDENT_FIELDS, 1))
+    + f" WHERE id = ${len(INCIDENT_FIELDS) + 1}"
 )
-_SELECT_INCIDENTS = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents"  # noqa: S608
 # Dashboard aggregates (the probe's own sessions are no client's).
 _SESSION_COUNTS = (
     "SELECT floor(started_at / $1) * $1 AS t, protocol, count(*) FROM sessions"
@@ -102,24 +106,15 @@ _INSERT_PROBE_RUN = (
     f"INSERT INTO probe_runs ({', '.join(PROBE_RUN_COLUMNS)})"  # noqa: S608 - fixed names
     f" VALUES ({', '.join(f'${n}' for n in range(1, len(PROBE_RUN_COLUMNS) + 1))})"
 )
-_SELECT_PROBE_RUNS = f"SELECT {', '.join(PROBE_RUN_COLUMNS)} FROM probe_runs"  # noqa: S608
-_AT_RISK_NOW = (
-    "SELECT severity, count(DISTINCT mailbox) FROM incidents WHERE state = 'open' GROUP BY severity"
-)
 _INSERT_AUDIT = (
     f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)})"  # noqa: S608 - fixed column names
     f" VALUES ({', '.join(f'${n}' for n in range(1, len(AUDIT_COLUMNS) + 1))})"
 )
-_SELECT_AUDIT = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit"  # noqa: S608
 _SAVE_DOMAIN_HEALTH = (
     f"INSERT INTO domain_health ({', '.join(DOMAIN_HEALTH_COLUMNS)})"  # noqa: S608
     " VALUES ($1, $2, $3, $4, $5)"
     " ON CONFLICT (domain) DO UPDATE SET status = excluded.status,"
     " checked_at = excluded.checked_at, summary = excluded.summary, report = excluded.report"
-)
-_SELECT_DOMAIN_HEALTH = f"SELECT {', '.join(DOMAIN_HEALTH_COLUMNS)} FROM domain_health"  # noqa: S608
-_HEALTH_ORDER = (
-    " ORDER BY CASE status WHEN 'fail' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, checked_at, domain"
 )
 # LIKE 'prefix%' uses the text_pattern_ops indexes of migration 0006.
 _SELECT_MAILBOXES = (
@@ -209,7 +204,7 @@ class PostgresStore:
         self, mailbox: str | None = None, domain: str | None = None, limit: int = 100
     ) -> list[Sighting]:
         """Newest first; by mailbox, else by domain, else all."""
-        query = _SELECT_SIGHTINGS
+        query = SELECT_SIGHTINGS
         args: list[object] = []
         if mailbox is not None:
             query += " WHERE mailbox = $1"
@@ -257,7 +252,7 @@ class PostgresStore:
     async def sessions(self, mailbox: str, since: float = 0.0, limit: int = 1000) -> list[Session]:
         """A mailbox's sessions that started (or ended) after ``since``, newest first."""
         rows = await self.pool.fetch(
-            _SELECT_SESSIONS + " WHERE mailbox = $1 AND coalesce(ended_at, started_at, 0) >= $2"
+            SELECT_SESSIONS + " WHERE mailbox = $1 AND coalesce(ended_at, started_at, 0) >= $2"
             " ORDER BY coalesce(started_at, ended_at) DESC LIMIT $3",
             mailbox,
             since,
@@ -268,7 +263,7 @@ class PostgresStore:
     async def mail_events(self, mailbox: str, limit: int = 1000) -> list[MailRecord]:
         """A mailbox's message events, newest first."""
         rows = await self.pool.fetch(
-            _SELECT_MAIL + " WHERE mailbox = $1 ORDER BY at DESC, id DESC LIMIT $2", mailbox, limit
+            SELECT_MAIL + " WHERE mailbox = $1 ORDER BY at DESC, id DESC LIMIT $2", mailbox, limit
         )
         return [MailRecord(**dict(zip(MAIL_COLUMNS, r, strict=True))) for r in rows]
 
@@ -335,7 +330,7 @@ class PostgresStore:
             if value is not None:
                 args.append(value)
                 where.append(f"{column} = ${len(args)}")
-        query = _SELECT_INCIDENTS + (" WHERE " + " AND ".join(where) if where else "")
+        query = SELECT_INCIDENTS + (" WHERE " + " AND ".join(where) if where else "")
         query += (
             f" ORDER BY updated_at DESC, id DESC LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}"
         )
@@ -344,7 +339,7 @@ class PostgresStore:
 
     async def incident(self, incident_id: int) -> Incident | None:
         """One incident by its id, if it exists."""
-        row = await self.pool.fetchrow(_SELECT_INCIDENTS + " WHERE id = $1", incident_id)
+        row = await self.pool.fetchrow(SELECT_INCIDENTS + " WHERE id = $1", incident_id)
         return None if row is None else incident_from_row(tuple(row))
 
     async def incident_transitions(self, incident_id: int) -> list[Transition]:
@@ -400,7 +395,7 @@ class PostgresStore:
 
     async def mailboxes_at_risk(self) -> dict[str, int]:
         """Mailboxes with an open incident, per severity (index incidents_state)."""
-        rows = await self.pool.fetch(_AT_RISK_NOW)
+        rows = await self.pool.fetch(AT_RISK_NOW)
         return {str(r[0]): int(r[1]) for r in rows}
 
     async def session_counts(self, since: float, bucket: float) -> list[tuple[float, str, int]]:
@@ -449,7 +444,7 @@ class PostgresStore:
     ) -> list[ProbeRun]:
         """A mailbox's probe runs from ``since`` on, oldest first (the newest ``limit``)."""
         rows = await self.pool.fetch(
-            _SELECT_PROBE_RUNS + " WHERE mailbox = $1 AND probed_at >= $2"
+            SELECT_PROBE_RUNS + " WHERE mailbox = $1 AND probed_at >= $2"
             " ORDER BY probed_at DESC, id DESC LIMIT $3",
             mailbox,
             since,
@@ -496,11 +491,11 @@ class PostgresStore:
         """Audit entries (of a mailbox), newest first."""
         if mailbox is None:
             rows = await self.pool.fetch(
-                _SELECT_AUDIT + " ORDER BY at DESC, id DESC LIMIT $1 OFFSET $2", limit, offset
+                SELECT_AUDIT + " ORDER BY at DESC, id DESC LIMIT $1 OFFSET $2", limit, offset
             )
         else:
             rows = await self.pool.fetch(
-                _SELECT_AUDIT + " WHERE mailbox = $1 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3",
+                SELECT_AUDIT + " WHERE mailbox = $1 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3",
                 mailbox,
                 limit,
                 offset,
@@ -517,7 +512,7 @@ class PostgresStore:
 
     async def domain_health(self, domain: str) -> DomainHealth | None:
         """A domain's latest health check, if it was checked."""
-        row = await self.pool.fetchrow(_SELECT_DOMAIN_HEALTH + " WHERE domain = $1", domain)
+        row = await self.pool.fetchrow(SELECT_DOMAIN_HEALTH + " WHERE domain = $1", domain)
         return None if row is None else domain_health_from_row(tuple(row))
 
     async def domain_healths(
@@ -526,14 +521,11 @@ class PostgresStore:
         """Latest checks (of one status), failing and oldest first."""
         if status is None:
             rows = await self.pool.fetch(
-                _SELECT_DOMAIN_HEALTH + _HEALTH_ORDER + " LIMIT $1 OFFSET $2", limit, offset
+                SELECT_DOMAIN_HEALTH + HEALTH_ORDER + " LIMIT $1 OFFSET $2", limit, offset
             )
         else:
             rows = await self.pool.fetch(
-                _SELECT_DOMAIN_HEALTH
-                + " WHERE status = $1"
-                + _HEALTH_ORDER
-                + " LIMIT $2 OFFSET $3",
+                SELECT_DOMAIN_HEALTH + " WHERE status = $1" + HEALTH_ORDER + " LIMIT $2 OFFSET $3",
                 status,
                 limit,
                 offset,

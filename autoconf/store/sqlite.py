@@ -17,10 +17,19 @@ import aiosqlite
 from autoconf.errors import StoreError
 from autoconf.events.sessions import MAIL_COLUMNS, SESSION_COLUMNS, MailRecord
 from autoconf.store.base import (
+    AT_RISK_NOW,
     AUDIT_COLUMNS,
     DOMAIN_HEALTH_COLUMNS,
-    INCIDENT_COLUMNS,
+    HEALTH_ORDER,
+    INCIDENT_FIELDS,
     PROBE_RUN_COLUMNS,
+    SELECT_AUDIT,
+    SELECT_DOMAIN_HEALTH,
+    SELECT_INCIDENTS,
+    SELECT_MAIL,
+    SELECT_PROBE_RUNS,
+    SELECT_SESSIONS,
+    SELECT_SIGHTINGS,
     SIGHTING_COLUMNS,
     AuditEntry,
     Checkpoint,
@@ -53,19 +62,16 @@ if TYPE_CHECKING:
     from autoconf.sightings import Sighting
     from autoconf.store.base import ProbeRun
 
-_SELECT_SIGHTINGS = "SELECT " + ", ".join(SIGHTING_COLUMNS) + " FROM sightings"  # noqa: S608
 _INSERT_SIGHTING = (
     f"INSERT INTO sightings ({', '.join(SIGHTING_COLUMNS)})"  # noqa: S608 - fixed column names
     f" VALUES ({', '.join('?' * len(SIGHTING_COLUMNS))})"
 )
 
 _UPSERT_SESSION = session_upsert(["?"] * len(SESSION_COLUMNS))
-_SELECT_SESSIONS = f"SELECT {', '.join(SESSION_COLUMNS)} FROM sessions"  # noqa: S608
 _INSERT_MAIL = (
     f"INSERT INTO mail_events ({', '.join(MAIL_COLUMNS)})"  # noqa: S608 - fixed column names
     f" VALUES ({', '.join('?' * len(MAIL_COLUMNS))})"
 )
-_SELECT_MAIL = f"SELECT {', '.join(MAIL_COLUMNS)} FROM mail_events"  # noqa: S608
 _SAVE_CHECKPOINT = (
     "INSERT INTO checkpoints (source, inode, position, updated_at) VALUES (?, ?, ?, ?)"
     " ON CONFLICT (source) DO UPDATE SET inode = excluded.inode,"
@@ -75,17 +81,15 @@ _SAVE_SNAPSHOT = (
     "INSERT INTO snapshots (mailbox, data, saved_at) VALUES (?, ?, ?)"
     " ON CONFLICT (mailbox) DO UPDATE SET data = excluded.data, saved_at = excluded.saved_at"
 )
-_INCIDENT_FIELDS = INCIDENT_COLUMNS[1:]
 _INSERT_INCIDENT = (
-    f"INSERT INTO incidents ({', '.join(_INCIDENT_FIELDS)})"  # noqa: S608 - fixed names
-    f" VALUES ({', '.join('?' * len(_INCIDENT_FIELDS))})"
+    f"INSERT INTO incidents ({', '.join(INCIDENT_FIELDS)})"  # noqa: S608 - fixed names
+    f" VALUES ({', '.join('?' * len(INCIDENT_FIELDS))})"
 )
 _UPDATE_INCIDENT = (
     "UPDATE incidents SET "  # noqa: S608 - fixed column names
-    + ", ".join(f"{c} = ?" for c in _INCIDENT_FIELDS)
+    + ", ".join(f"{c} = ?" for c in INCIDENT_FIELDS)
     + " WHERE id = ?"
 )
-_SELECT_INCIDENTS = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents"  # noqa: S608
 # Dashboard aggregates (the probe's own sessions are no client's).
 _SESSION_COUNTS = (
     "SELECT CAST(started_at / ?1 AS INTEGER) * ?1 AS t, protocol, count(*) FROM sessions"
@@ -112,23 +116,14 @@ _INSERT_PROBE_RUN = (
     f"INSERT INTO probe_runs ({', '.join(PROBE_RUN_COLUMNS)})"  # noqa: S608 - fixed names
     f" VALUES ({', '.join('?' * len(PROBE_RUN_COLUMNS))})"
 )
-_SELECT_PROBE_RUNS = f"SELECT {', '.join(PROBE_RUN_COLUMNS)} FROM probe_runs"  # noqa: S608
-_AT_RISK_NOW = (
-    "SELECT severity, count(DISTINCT mailbox) FROM incidents WHERE state = 'open' GROUP BY severity"
-)
 _INSERT_AUDIT = (
     f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)})"  # noqa: S608 - fixed column names
     f" VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})"
 )
-_SELECT_AUDIT = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit"  # noqa: S608
 _SAVE_DOMAIN_HEALTH = (
     f"INSERT INTO domain_health ({', '.join(DOMAIN_HEALTH_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"  # noqa: S608
     " ON CONFLICT (domain) DO UPDATE SET status = excluded.status,"
     " checked_at = excluded.checked_at, summary = excluded.summary, report = excluded.report"
-)
-_SELECT_DOMAIN_HEALTH = f"SELECT {', '.join(DOMAIN_HEALTH_COLUMNS)} FROM domain_health"  # noqa: S608
-_HEALTH_ORDER = (
-    " ORDER BY CASE status WHEN 'fail' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, checked_at, domain"
 )
 # Prefix search as a range over the mailbox indexes: [prefix, prefix + U+10FFFF).
 _SELECT_MAILBOXES = (
@@ -267,7 +262,7 @@ class SQLiteStore:
         self, mailbox: str | None = None, domain: str | None = None, limit: int = 100
     ) -> list[Sighting]:
         """Newest first; by mailbox, else by domain, else all."""
-        query = _SELECT_SIGHTINGS
+        query = SELECT_SIGHTINGS
         args: tuple[object, ...] = ()
         if mailbox is not None:
             query += " WHERE mailbox = ?"
@@ -327,7 +322,7 @@ class SQLiteStore:
     async def sessions(self, mailbox: str, since: float = 0.0, limit: int = 1000) -> list[Session]:
         """A mailbox's sessions that started (or ended) after ``since``, newest first."""
         async with self.db.execute(
-            _SELECT_SESSIONS + " WHERE mailbox = ? AND coalesce(ended_at, started_at, 0) >= ?"
+            SELECT_SESSIONS + " WHERE mailbox = ? AND coalesce(ended_at, started_at, 0) >= ?"
             " ORDER BY coalesce(started_at, ended_at) DESC LIMIT ?",
             (mailbox, since, limit),
         ) as cur:
@@ -337,7 +332,7 @@ class SQLiteStore:
     async def mail_events(self, mailbox: str, limit: int = 1000) -> list[MailRecord]:
         """A mailbox's message events, newest first."""
         async with self.db.execute(
-            _SELECT_MAIL + " WHERE mailbox = ? ORDER BY at DESC, id DESC LIMIT ?", (mailbox, limit)
+            SELECT_MAIL + " WHERE mailbox = ? ORDER BY at DESC, id DESC LIMIT ?", (mailbox, limit)
         ) as cur:
             rows = await cur.fetchall()
         return [MailRecord(**dict(zip(MAIL_COLUMNS, r, strict=True))) for r in rows]
@@ -405,7 +400,7 @@ class SQLiteStore:
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
-        query = _SELECT_INCIDENTS + (" WHERE " + " AND ".join(where) if where else "")
+        query = SELECT_INCIDENTS + (" WHERE " + " AND ".join(where) if where else "")
         query += " ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?"
         async with self.db.execute(query, (*args, limit, offset)) as cur:
             rows = await cur.fetchall()
@@ -413,7 +408,7 @@ class SQLiteStore:
 
     async def incident(self, incident_id: int) -> Incident | None:
         """One incident by its id, if it exists."""
-        async with self.db.execute(_SELECT_INCIDENTS + " WHERE id = ?", (incident_id,)) as cur:
+        async with self.db.execute(SELECT_INCIDENTS + " WHERE id = ?", (incident_id,)) as cur:
             row = await cur.fetchone()
         return None if row is None else incident_from_row(tuple(row))
 
@@ -467,7 +462,7 @@ class SQLiteStore:
 
     async def mailboxes_at_risk(self) -> dict[str, int]:
         """Mailboxes with an open incident, per severity (index incidents_state)."""
-        async with self.db.execute(_AT_RISK_NOW) as cur:
+        async with self.db.execute(AT_RISK_NOW) as cur:
             rows = await cur.fetchall()
         return {str(r[0]): int(r[1]) for r in rows}
 
@@ -526,7 +521,7 @@ class SQLiteStore:
     ) -> list[ProbeRun]:
         """A mailbox's probe runs from ``since`` on, oldest first (the newest ``limit``)."""
         async with self.db.execute(
-            _SELECT_PROBE_RUNS + " WHERE mailbox = ? AND probed_at >= ?"
+            SELECT_PROBE_RUNS + " WHERE mailbox = ? AND probed_at >= ?"
             " ORDER BY probed_at DESC, id DESC LIMIT ?",
             (mailbox, since, limit),
         ) as cur:
@@ -570,7 +565,7 @@ class SQLiteStore:
         self, *, mailbox: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[AuditEntry]:
         """Audit entries (of a mailbox), newest first."""
-        query = _SELECT_AUDIT + (" WHERE mailbox = ?" if mailbox is not None else "")
+        query = SELECT_AUDIT + (" WHERE mailbox = ?" if mailbox is not None else "")
         args: tuple[object, ...] = () if mailbox is None else (mailbox,)
         async with self.db.execute(
             query + " ORDER BY at DESC, id DESC LIMIT ? OFFSET ?", (*args, limit, offset)
@@ -589,7 +584,7 @@ class SQLiteStore:
 
     async def domain_health(self, domain: str) -> DomainHealth | None:
         """A domain's latest health check, if it was checked."""
-        async with self.db.execute(_SELECT_DOMAIN_HEALTH + " WHERE domain = ?", (domain,)) as cur:
+        async with self.db.execute(SELECT_DOMAIN_HEALTH + " WHERE domain = ?", (domain,)) as cur:
             row = await cur.fetchone()
         return None if row is None else domain_health_from_row(tuple(row))
 
@@ -600,7 +595,7 @@ class SQLiteStore:
         where = " WHERE status = ?" if status is not None else ""
         args: tuple[object, ...] = () if status is None else (status,)
         async with self.db.execute(
-            _SELECT_DOMAIN_HEALTH + where + _HEALTH_ORDER + " LIMIT ? OFFSET ?",
+            SELECT_DOMAIN_HEALTH + where + HEALTH_ORDER + " LIMIT ? OFFSET ?",
             (*args, limit, offset),
         ) as cur:
             rows = await cur.fetchall()
