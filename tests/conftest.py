@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -68,6 +71,23 @@ socket = "STARTTLS"
 def pox(email: str, schema: str = OUTLOOK_SCHEMA) -> bytes:
     """An Autodiscover POX request body as Outlook sends it."""
     return POX_REQUEST.format(email=email, schema=schema).encode()
+
+
+def start_serve(
+    data_dir: Path, *args: str, log: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`autoconf serve ARGS` in its own process: store in ``data_dir``, JSON log to ``log``.
+
+    The settings are the test's own: AUTOCONF_* variables of the calling shell are left out.
+    """
+    full = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCONF_")}
+    full |= {"AUTOCONF_DATA_DIR": str(data_dir), "AUTOCONF_LOG_FORMAT": "json", **(env or {})}
+    return subprocess.Popen(
+        [sys.executable, "-m", "autoconf", "serve", *args],
+        env=full,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb") if log is not None else subprocess.DEVNULL,
+    )
 
 
 _GIVEN: set[int] = set()

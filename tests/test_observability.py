@@ -34,7 +34,7 @@ from autoconf.web.events_api import SECRET_HEADER
 from autoconf.web.keys import METRICS, STORE
 from autoconf.web.metrics import GAUGE_MERGE, Metrics
 from autoconf.web.metrics_merge import SharedDir, retire
-from tests.conftest import ALICE, free_port
+from tests.conftest import ALICE, free_port, start_serve
 
 if TYPE_CHECKING:
     from aiohttp.test_utils import TestClient
@@ -340,12 +340,7 @@ async def test_workers_scrape_counts_every_request(tmp_path):
     """serve --workers 2: every scrape, whichever worker answers, totals all N requests."""
     port = free_port()
     log = tmp_path / "serve.log"
-    env = {**os.environ, "AUTOCONF_DATA_DIR": str(tmp_path / "data"), "AUTOCONF_LOG_FORMAT": "json"}
-    proc = subprocess.Popen(  # noqa: ASYNC220 - the service under test, in its own process
-        [sys.executable, "-m", "autoconf", "serve", "--demo", "--port", str(port),
-         "--workers", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"),
-    )  # fmt: skip
+    proc = start_serve(tmp_path / "data", "--demo", "--port", str(port), "--workers", "2", log=log)
     base = f"http://127.0.0.1:{port}"
     requests = 60
     try:

@@ -13,19 +13,14 @@ import time
 
 import aiohttp
 
-from tests.conftest import ALICE, free_port
+from tests.conftest import ALICE, free_port, start_serve
 
 
 async def test_sigterm_under_load_loses_nothing(tmp_path):
     """Every request answered 200 before SIGTERM has its sighting and its log line."""
     port = free_port()
     log = tmp_path / "serve.log"
-    env = {**os.environ, "AUTOCONF_DATA_DIR": str(tmp_path / "data"), "AUTOCONF_LOG_FORMAT": "json"}
-    proc = subprocess.Popen(  # noqa: ASYNC220 - the service under test, in its own process
-        [sys.executable, "-m", "autoconf", "serve", "--demo", "--port", str(port),
-         "--workers", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"),
-    )  # fmt: skip
+    proc = start_serve(tmp_path / "data", "--demo", "--port", str(port), "--workers", "2", log=log)
     url = f"http://127.0.0.1:{port}/mail/config-v1.1.xml?emailaddress={ALICE}"
     ok = 0
     async with aiohttp.ClientSession() as session:
@@ -80,12 +75,9 @@ def test_reload_reaches_every_worker(tmp_path, catalog_file):
     path = catalog_file()
     port = free_port()
     log = tmp_path / "serve.log"
-    env = {**os.environ, "AUTOCONF_DATA_DIR": str(tmp_path / "data"), "AUTOCONF_LOG_FORMAT": "json"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "autoconf", "serve", "--catalog", str(path), "--port", str(port),
-         "--workers", "3"],
-        env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"),
-    )  # fmt: skip
+    env = {**os.environ, "AUTOCONF_DATA_DIR": str(tmp_path / "data")}  # for `autoconf reload`
+    proc = start_serve(tmp_path / "data", "--catalog", str(path), "--port", str(port),
+                       "--workers", "3", log=log)  # fmt: skip
     try:
         deadline = time.monotonic() + 20
         while log.read_text().count('"serve.started"') < 3:
@@ -109,14 +101,8 @@ async def test_page_sign_in_holds_on_every_worker(tmp_path):
     from tests.test_pages import AGENT, CSRF, PASSWORD  # noqa: PLC0415 - reuse the page fixtures
 
     port = free_port()
-    env = {**os.environ, "AUTOCONF_DATA_DIR": str(tmp_path / "data"),
-           "AUTOCONF_PAGE_USERS": json.dumps([AGENT])}  # fmt: skip
-    env.pop("AUTOCONF_SESSION_SECRET", None)
-    proc = subprocess.Popen(  # noqa: ASYNC220 - the service under test, in its own process
-        [sys.executable, "-m", "autoconf", "serve", "--demo", "--port", str(port),
-         "--workers", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    proc = start_serve(tmp_path / "data", "--demo", "--port", str(port), "--workers", "2",
+                       env={"AUTOCONF_PAGE_USERS": json.dumps([AGENT])})  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         # a new connection per request: the kernel spreads them over both workers
