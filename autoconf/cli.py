@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -28,7 +29,7 @@ from autoconf.config import Settings, config_file_from_env, load_settings
 from autoconf.diagnosis import cli as diagnosis_cli
 from autoconf.errors import AutoconfError, ConfigError
 from autoconf.events import devices
-from autoconf.events.follow import Ingest, Options, Summary
+from autoconf.events.follow import Ingest, Options, Summary, workers_for
 from autoconf.formats import dnsrecords
 from autoconf.health import cli as health_cli
 from autoconf.probe import cli as probe_cli
@@ -199,6 +200,7 @@ async def _ingest(args: argparse.Namespace, settings: Settings) -> Summary:
         zone=settings.zone,
         default_domain=settings.default_domain,
         batch_lines=args.batch_lines,
+        workers=_ingest_workers(args),
     )
     progress = _Progress("ingest")
     ingest = Ingest(store, options, progress)
@@ -225,10 +227,10 @@ def _ingest_metrics(args: argparse.Namespace, ingest: Ingest) -> Callable[[], No
         return None
     from autoconf.web.metrics import IngestStats, expose_ingest  # noqa: PLC0415
 
-    parser = ingest.parser
+    summary = ingest.summary
     stats = IngestStats(
         "stdin" if args.path == "-" else "file",
-        lambda: (parser.lines, parser.events, parser.skipped),
+        lambda: (summary.lines, summary.events, summary.skipped),
     )
     ingest.on_commit = stats.committed
     try:
@@ -237,6 +239,24 @@ def _ingest_metrics(args: argparse.Namespace, ingest: Ingest) -> Callable[[], No
         raise AutoconfError(
             f"The metrics port {args.metrics_host}:{args.metrics_port} cannot be opened: {exc}"
         ) from None
+
+
+def _ingest_workers(args: argparse.Namespace) -> int:
+    """--workers, or what suits the input (see follow.workers_for)."""
+    if args.parse_workers is not None:
+        return int(args.parse_workers)
+    size = None
+    if args.path != "-":
+        with contextlib.suppress(OSError):
+            size = Path(args.path).stat().st_size
+    return workers_for(size)
+
+
+def _count(text: str) -> int:
+    """A number of processes for argparse: 0 to 64."""
+    if not text.isdigit() or int(text) > 64:  # noqa: PLR2004 - a sane upper bound
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (0-64)")
+    return int(text)
 
 
 def _port(text: str) -> int:
@@ -386,6 +406,13 @@ def _event_commands(
     p.add_argument("--follow", action="store_true", help="keep reading as the log grows")
     p.add_argument("--year", type=int, help="year of syslog-style stamps (default: this year)")
     p.add_argument("--batch-lines", type=int, default=20_000, help="lines per transaction")
+    p.add_argument(
+        "--workers",
+        dest="parse_workers",  # not the service's --workers (settings)
+        type=_count,
+        help="processes that parse the log (0: parse in this one; default: one per core, at"
+        " most 4, for standard input or a file of 8 MB or more, else 0)",
+    )
     p.add_argument("--json", action="store_true", help="JSON summary")
     p.add_argument(
         "--metrics-port", type=_port, help="serve Prometheus metrics (lines, lag) on this port"

@@ -19,6 +19,7 @@ import pytest
 from autoconf.events.dovecot_log import Parser
 from autoconf.events.follow import Ingest, Options
 from autoconf.events.sessions import MailRecord, Session, absorb, fold, patch_for
+from autoconf.store.base import mail_row, session_row
 from autoconf.store.sqlite import SQLiteStore
 
 DATA = Path(__file__).parent / "data" / "dovecot"
@@ -55,19 +56,27 @@ def snapshot(db: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...
     return sessions, mail
 
 
-def options() -> Options:
+def options(workers: int = 0) -> Options:
     """Ingest options as the CLI builds them, small batches to cross many boundaries."""
-    return Options(year=int(YEAR), zone=UTC, default_domain="example.com", batch_lines=7)
+    return Options(
+        year=int(YEAR), zone=UTC, default_domain="example.com", batch_lines=7, workers=workers
+    )
 
 
-async def ingest(path: Path, db: Path, **kwargs: object) -> dict[str, object]:
+async def ingest(path: Path, db: Path, workers: int = 0, **kwargs: object) -> dict[str, object]:
     """Run one Ingest.file over ``path`` into the SQLite store at ``db``."""
     store = SQLiteStore(db)
     await store.open()
     try:
-        return (await Ingest(store, options()).file(path, **kwargs)).as_dict()  # type: ignore[arg-type]
+        run = Ingest(store, options(workers))
+        return (await run.file(path, **kwargs)).as_dict()  # type: ignore[arg-type]
     finally:
         await store.close()
+
+
+# Folding in this process, and in two worker processes (pieces of 7 lines handed out in
+# turn): every test of reading, following and restarting runs both ways.
+WORKERS = pytest.mark.parametrize("workers", [0, 2], ids=["in-process", "2-workers"])
 
 
 def test_cli_ingest_and_devices(tmp_path):
@@ -128,26 +137,54 @@ def test_stdin_equals_file(tmp_path):
     )
 
 
-async def test_appended_in_pieces_equals_whole(tmp_path):
+@pytest.mark.parametrize("workers", ["0", "2"], ids=["in-process", "2-workers"])
+def test_a_live_stream_reaches_the_store_while_it_flows(tmp_path, workers):
+    """`tail -f | autoconf ingest -`: lines are written while the stream stays open."""
+    env = {
+        **os.environ,
+        "AUTOCONF_DATA_DIR": str(tmp_path),
+        "AUTOCONF_DEFAULT_DOMAIN": "example.com",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autoconf", "ingest", "-", "--year", YEAR, "--workers", workers],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(POP_DELETE.read_bytes())
+        proc.stdin.flush()
+        db = tmp_path / "autoconf.sqlite3"
+        deadline = time.monotonic() + 20
+        while _mail_count(db) < 45:  # the 45 mail events of pop-delete.log, stream still open
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "nothing reached the store while streaming"
+            time.sleep(0.05)
+    finally:
+        proc.stdin.close()
+    assert proc.wait(timeout=30) == 0
+
+
+@WORKERS
+async def test_appended_in_pieces_equals_whole(tmp_path, workers):
     """A log written in pieces (a line cut in half at the end) ingests like the whole file."""
     whole = POP_DELETE.read_bytes()
     await ingest(POP_DELETE, tmp_path / "whole.db")
     growing = tmp_path / "growing.log"
     cut = whole.index(b"\n", len(whole) // 2) + 20  # mid-line
     growing.write_bytes(whole[:cut])
-    first = await ingest(growing, tmp_path / "pieces.db")
+    first = await ingest(growing, tmp_path / "pieces.db", workers)
     with growing.open("ab") as f:
         f.write(whole[cut:])
-    await ingest(growing, tmp_path / "pieces.db")
+    await ingest(growing, tmp_path / "pieces.db", workers)
     assert snapshot(tmp_path / "pieces.db") == snapshot(tmp_path / "whole.db")
     assert first["lines"] < 161
 
 
-async def _follow(path: Path, db: Path, stop: asyncio.Event) -> dict[str, object]:
+async def _follow(path: Path, db: Path, stop: asyncio.Event, workers: int) -> dict[str, object]:
     store = SQLiteStore(db)
     await store.open()
     try:
-        opts = options()
+        opts = options(workers)
         opts.poll_seconds = 0.02
         return (await Ingest(store, opts).file(path, follow=True, stop=stop)).as_dict()
     finally:
@@ -164,8 +201,9 @@ async def _settle(db: Path, expected: int) -> None:
     pytest.fail("the follower did not catch up")
 
 
+@WORKERS
 @pytest.mark.parametrize("rotation", ["rename", "copytruncate"])
-async def test_follow_survives_rotation(tmp_path, rotation):
+async def test_follow_survives_rotation(tmp_path, rotation, workers):
     """Following a log across rotation (rename or copytruncate) misses and repeats nothing."""
     lines = POP_DELETE.read_bytes().splitlines(keepends=True)
     half = len(lines) // 2
@@ -174,7 +212,7 @@ async def test_follow_survives_rotation(tmp_path, rotation):
     log = tmp_path / "mail.log"
     log.write_bytes(b"".join(lines[:half]))
     stop = asyncio.Event()
-    task = asyncio.create_task(_follow(log, tmp_path / "follow.db", stop))
+    task = asyncio.create_task(_follow(log, tmp_path / "follow.db", stop, workers))
     await asyncio.sleep(0.2)
     if rotation == "rename":
         with log.open("ab") as f:
@@ -195,19 +233,20 @@ async def test_follow_survives_rotation(tmp_path, rotation):
     assert snapshot(tmp_path / "follow.db") == snapshot(tmp_path / "whole.db")
 
 
-async def test_rotated_while_stopped_is_finished_first(tmp_path):
+@WORKERS
+async def test_rotated_while_stopped_is_finished_first(tmp_path, workers):
     """Rotated while ingest was not running: the rest of the old file is read, then the new."""
     lines = POP_DELETE.read_bytes().splitlines(keepends=True)
     half = len(lines) // 2
     await ingest(POP_DELETE, tmp_path / "whole.db")
     log = tmp_path / "mail.log"
     log.write_bytes(b"".join(lines[:half]))
-    await ingest(log, tmp_path / "stopped.db")
+    await ingest(log, tmp_path / "stopped.db", workers)
     with log.open("ab") as f:
         f.write(b"".join(lines[half : half + 5]))
     log.rename(tmp_path / "mail.log.1")
     log.write_bytes(b"".join(lines[half + 5 :]))
-    await ingest(log, tmp_path / "stopped.db")
+    await ingest(log, tmp_path / "stopped.db", workers)
     assert snapshot(tmp_path / "stopped.db") == snapshot(tmp_path / "whole.db")
 
 
@@ -234,13 +273,15 @@ def _mail_count(db: Path) -> int:
         return 0
 
 
-def test_kill_9_loses_and_doubles_nothing(tmp_path):
+@pytest.mark.parametrize("workers", ["0", "2"], ids=["in-process", "2-workers"])
+def test_kill_9_loses_and_doubles_nothing(tmp_path, workers):
     """kill -9 at random moments mid-file, then a restart: the store equals a clean run's."""
     log = tmp_path / "big.log"
-    _big_log(log, 400)  # 64,400 lines
+    _big_log(log, 1500)  # 241,500 lines: a run takes a second or more, kills land mid-file
     clean = cli(
-        "ingest", str(log), "--year", YEAR, "--batch-lines", "500", data_dir=tmp_path / "clean"
-    )
+        "ingest", str(log), "--year", YEAR, "--batch-lines", "500", "--workers", "0",
+        data_dir=tmp_path / "clean",
+    )  # fmt: skip
     assert clean.returncode == 0, clean.stderr
     env = {
         **os.environ,
@@ -254,7 +295,7 @@ def test_kill_9_loses_and_doubles_nothing(tmp_path):
         before = _mail_count(db)
         proc = subprocess.Popen(
             [sys.executable, "-m", "autoconf", "ingest", str(log), "--year", YEAR,
-             "--batch-lines", "500"],
+             "--batch-lines", "500", "--workers", workers],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 30  # kill once this run has committed something
@@ -270,8 +311,9 @@ def test_kill_9_loses_and_doubles_nothing(tmp_path):
     with sqlite3.connect(db) as conn:
         partial = conn.execute("SELECT count(*) FROM mail_events").fetchone()[0]
     final = cli(
-        "ingest", str(log), "--year", YEAR, "--batch-lines", "500", data_dir=tmp_path / "killed"
-    )
+        "ingest", str(log), "--year", YEAR, "--batch-lines", "500", "--workers", workers,
+        data_dir=tmp_path / "killed",
+    )  # fmt: skip
     assert final.returncode == 0, final.stderr
     clean_snapshot = snapshot(tmp_path / "clean" / "autoconf.sqlite3")
     assert 0 < partial < len(clean_snapshot[1])
@@ -279,7 +321,7 @@ def test_kill_9_loses_and_doubles_nothing(tmp_path):
 
 
 def test_fold_equals_patch_then_absorb():
-    """Ingest's fold merges each event into its batch as patch_for + absorb would."""
+    """Ingest's fold merges each event into its batch's rows as patch_for + absorb would."""
     events = []
     for log in sorted(DATA.glob("*.log")):
         parser = Parser(year=2026, default_domain="example.com")
@@ -288,8 +330,8 @@ def test_fold_equals_patch_then_absorb():
     assert {"Login", "ClientId", "Pop3Logout", "ImapLogout", "MailEvent"} <= kinds
     # in order, reversed (logouts before logins: the start and counters rules) and twice
     for order in (events, events[::-1], events + events[: len(events) // 2]):
-        folded: dict[str, Session] = {}
-        folded_mail: list[MailRecord] = []
+        folded: dict[str, list[object]] = {}
+        folded_mail: list[tuple[object, ...]] = []
         new = [fold(e, UTC, folded, folded_mail) for e in order]
         patched: dict[str, Session] = {}
         patched_mail: list[MailRecord] = []
@@ -302,8 +344,8 @@ def test_fold_equals_patch_then_absorb():
                     patched[patch.key] = patch
             elif patch is not None:
                 patched_mail.append(patch)
-        assert folded == patched
-        assert folded_mail == patched_mail
+        assert folded == {key: list(session_row(s)) for key, s in patched.items()}
+        assert folded_mail == [mail_row(m) for m in patched_mail]
         assert [k for k in new if k is not None] == list(patched)  # each new key once
 
 

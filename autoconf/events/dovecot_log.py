@@ -11,236 +11,52 @@ A line is ``<timestamp> [<host> dovecot[<pid>]: ]<prefix>: [<Level>: ]<message>`
 
 Lines that yield no event are counted by kind (see ``SKIP_KINDS``).
 
-Speed (bench/ingest_parse_bench.py): a line is dispatched once, by its prefix (parsed once
-and cached, with the handler for its kind) and a fixed-string test on its message; only the
-lines that carry an event are taken apart. The usual shapes (login elements, the mail
-process prefix, POP3/IMAP logout counters, mail_log fields) are read by one anchored regex
-each, tried only after that dispatch; any other shape falls back to the general str-method
-reader, which reads it as before. Events are built by positional constructors generated
-once per class (``_maker``) instead of the frozen dataclass ``__init__`` (one
-``object.__setattr__`` per field).
+Two readers share the work (bench/ingest_parse_bench.py measures them): the usual lines
+(logins, IDs, logouts, mail_log, deliveries, lines without an event) are each read by one
+match of one pattern (``dovecot_usual``); every other line by the general reader
+(``dovecot_general``), which knows every shape. Both give the same event for a line.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import re
+import gc
 from collections import Counter
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING
 
-from autoconf.events.model import (
-    AbortedLogin,
-    AuthFailure,
-    ClientId,
-    Disconnected,
-    Event,
-    ImapLogout,
-    Login,
-    MailAction,
-    MailEvent,
-    Pop3Logout,
+from autoconf.events.dovecot_general import (
+    DIGITS,
+    MAX_LINE,
+    MONTHS,
+    SKIP_KINDS,
+    classify,
+    is_binary,
+    syslog_time,
 )
+from autoconf.events.dovecot_usual import BUILDERS, FOLD_GROUPS, FOLDERS, GROUPS, SKIPS, USUAL
+from autoconf.events.sessions import FOLDS, fold, micros
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Iterable, Iterator
+    from datetime import tzinfo
 
-MAX_LINE: Final = 64 * 1024
-"""Longer lines are skipped as ``overlong`` without being looked at."""
+    from autoconf.events.dovecot_usual import Groups
+    from autoconf.events.model import Event
+    from autoconf.events.sessions import MailRow, Sessions
 
-SKIP_KINDS: Final = (
-    "empty",  # blank line
-    "binary",  # NUL bytes, undecodable bytes or U+FFFD replacement characters
-    "overlong",  # more than MAX_LINE characters
-    "truncated",  # cut short: no message, or a known line missing its end
-    "unknown",  # no timestamp or no Dovecot prefix: not a Dovecot log line
-    "foreign",  # a syslog line of another program
-    "json",  # ``stats: {json}`` event-export lines (handled by dovecot_json)
-    "ignored",  # a Dovecot line that carries no event we use (errors, lmtp connects, …)
-    "malformed",  # looked like a known kind but its fields did not parse
-)
-
-_MONTHS: Final = {
-    "Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6,
-    "Jul": 7, "Aug": 8, "Sep": 9, "Oct": 10, "Nov": 11, "Dec": 12,
-}  # fmt: skip
-_LEVELS: Final = ("Error: ", "Warning: ", "Fatal: ", "Panic: ", "Debug: ")
-_MAIL_LOG: Final[dict[str, MailAction]] = {
-    "expunge": "expunge",
-    "save": "save",
-    "flag_change": "flag_change",
-    "delete": "delete",
-    "undelete": "undelete",
-    "copy": "copy",
-    "mailbox_create": "mailbox_create",
-    "mailbox_delete": "mailbox_delete",
-    "mailbox_rename": "mailbox_rename",
-}
-_MAIL_LOG_STARTS: Final = (
-    "expunge: ", "save: ", "flag_change: ", "delete: ", "undelete: ", "copy from ",
-    "copy: ", "mailbox_create: ", "mailbox_delete: ", "mailbox_rename: ",
-)  # fmt: skip
-_MAIL_LOG_HEADS: Final = frozenset(start[:4] for start in _MAIL_LOG_STARTS)
-"""The first four characters of every ``_MAIL_LOG_STARTS``: one set lookup rules out most
-other messages before the ten ``startswith`` tests."""
-_MAIL_LOG_KEYS: Final = frozenset(
-    ("box", "uid", "msgid", "size", "vsize", "flags", "from", "subject", "user", "mailbox")
-)
-_ABORTED_STARTS: Final = ("Disconnected", "Aborted login", "Login aborted")
-_IP_CHARS: Final = "0123456789abcdefABCDEF:."
-_DIGIT_SET: Final = frozenset("0123456789")
-_MONTH_INITIALS: Final = frozenset("ADFJMNOS")
-_TS_CACHE: dict[tuple[str, int], datetime] = {}
-_TS_CACHE_MAX: Final = 4096
-_PREFIXES: dict[str, _Prefix] = {}
-_PREFIXES_MAX: Final = 8192
+__all__ = ["MAX_LINE", "SKIP_KINDS", "Parser", "classify_line", "parse_line"]
 _fromiso = datetime.fromisoformat
-
-
-class _Numbers(dict[str, int]):
-    """``_NUMBERS[digits]`` is ``int(digits)``: a table lookup below 10,000, ``int`` above.
-
-    For the counters the regexes below match as ``[0-9]+``: ``int`` of a str costs several
-    times a dict lookup, and most counters, pids and ports in a log are small.
-    """
-
-    __slots__ = ()
-
-    def __missing__(self, digits: str) -> int:
-        return int(digits)
-
-
-_NUMBERS: Final = _Numbers((str(n), n) for n in range(10_000))
-
-# The usual shapes, read in one step; anything else takes the general path. No value holds a
-# comma, so each is exactly one ", "-separated part and a match reads what the general path
-# would read. ("[^,]" rather than a narrower class: sre scans a single excluded character
-# several times faster than a set.)
-_ELEMENTS: Final = re.compile(
-    r"user=<([^,]*)>(?:, method=([^,]+))?, rip=([^,]+)(?:, rport=([0-9]+))?, lip=([^,]+)"
-    r"(?:, lport=([0-9]+))?(?:, mpid=([0-9]+))?, (?:(TLS), (?:(TLSv[^,]*), )?|(secured), )?"
-    r"session=<([^,]+)>"
-)
-_POP3_LOGOUT: Final = re.compile(
-    r"(?:Disconnected: )?([^=]*) top=([0-9]+)/([0-9]+), retr=([0-9]+)/([0-9]+), "
-    r"del=([0-9]+)/([0-9]+), size=([0-9]+)"
-    r"(?:, deleted_bytes=([0-9]+), uidl_hash=([^,]*), in=([0-9]+), out=([0-9]+))?"
-)
-_IMAP_LOGOUT: Final = re.compile(
-    r"(?:Disconnected: )?([^=]*) in=([0-9]+) out=([0-9]+)(?: deleted=([0-9]+) "
-    r"expunged=([0-9]+) trashed=([0-9]+) hdr_count=([0-9]+) hdr_bytes=([0-9]+) "
-    r"body_count=([0-9]+) body_bytes=([0-9]+))?"
-)
-
-_MAIL_LOG_FIELDS: Final = re.compile(  # mail_log_fields in the order Dovecot writes them
-    r"box=([^,]*)(?:, uid=([0-9]+))?(?:, msgid=([^,]*))?(?:, size=([0-9]+))?"
-    r"(?:, vsize=([0-9]+))?(?:, from=([^,]*))?(?:, subject=([^,]*))?(?:, flags=([^,]*))?"
-)
-_MAIL_PREFIX: Final = re.compile(r"([^(]*)\(([^)]*)\)<([0-9]+)><([^>)]*)>(?:<([^>)]*)>)?")
-
-_E = TypeVar("_E")
-
-
-def _maker(cls: type[_E], order: str) -> Callable[..., _E]:
-    """A positional constructor of the frozen, slotted dataclass ``cls``: fields of ``order``.
-
-    The frozen ``__init__`` pays one ``object.__setattr__`` per field. This one fills a twin
-    class with the same slots by plain attribute stores, then makes the object a ``cls`` by
-    assigning ``__class__`` (allowed between classes of identical layout). Fields not in
-    ``order`` (optional ones added to the model later) get their defaults. It proves once that
-    it builds what ``__init__`` builds; a class where it cannot (``__post_init__``, other
-    layouts, required fields it does not know) is built through ``__init__`` instead.
-    """
-    names = order.split()
-    fields = dataclasses.fields(cast("Any", cls))
-
-    def through_init(*args: object) -> _E:
-        return cls(**dict(zip(names, args, strict=True)))
-
-    slots = cls.__dict__.get("__slots__")
-    if (
-        hasattr(cls, "__post_init__")
-        or not isinstance(slots, tuple)
-        or not {f.name for f in fields} <= set(slots)
-        or not all(f.init for f in fields)
-        or not set(names) <= {f.name for f in fields}
-    ):
-        return through_init
-    twin = type(f"_{cls.__name__}Twin", (), {"__slots__": slots, "__module__": __name__})
-    namespace: dict[str, object] = {"_new": object.__new__, "_twin": twin, "_cls": cls}
-    body = []
-    for i, field in enumerate(fields):
-        if field.name in names:
-            value = field.name
-        elif field.default is not dataclasses.MISSING:
-            namespace[f"_default{i}"] = field.default
-            value = f"_default{i}"
-        elif field.default_factory is not dataclasses.MISSING:
-            namespace[f"_factory{i}"] = field.default_factory
-            value = f"_factory{i}()"
-        else:
-            return through_init
-        body.append(f"    obj_.{field.name} = {value}\n")
-    source = (
-        f"def make({', '.join(names)}):\n    obj_ = _new(_twin)\n{''.join(body)}"
-        "    obj_.__class__ = _cls\n    return obj_\n"
-    )
-    exec(source, namespace)  # noqa: S102 - our own text, built from the dataclass fields
-    make = cast("Callable[..., _E]", namespace["make"])
-    probe = [object() for _ in names]
-    try:
-        same = make(*probe) == through_init(*probe)
-    except TypeError:  # "object layout differs": __class__ cannot be assigned
-        same = False
-    return make if same else through_init
-
-
-_new_login = _maker(
-    Login,
-    "time session user mailbox protocol method rip rport lip lport mpid tls secured tls_details",
-)
-_new_client_id = _maker(
-    ClientId,
-    "time session user mailbox protocol rip rport lip lport fields name version os os_version "
-    "vendor",
-)
-_new_pop3_logout = _maker(
-    Pop3Logout,
-    "time session user mailbox pid rip reason top top_bytes retr retr_bytes deleted messages "
-    "size deleted_bytes uidl_hash bytes_in bytes_out",
-)
-_new_imap_logout = _maker(
-    ImapLogout,
-    "time session user mailbox pid rip reason bytes_in bytes_out deleted expunged trashed "
-    "hdr_count hdr_bytes body_count body_bytes",
-)
-_new_disconnected = _maker(Disconnected, "time session user mailbox service pid rip reason")
-_new_mail_event = _maker(
-    MailEvent,
-    "time session user mailbox service pid rip action box uid msgid size vsize flags sender "
-    "subject source_box",
-)
-_new_auth_failure = _maker(AuthFailure, "time session user mailbox rip source reason")
-_new_aborted = _maker(
-    AbortedLogin,
-    "time session user mailbox protocol method rip rport lip lport tls secured reason "
-    "auth_failed attempts",
-)
-
-
-class _Bad(Exception):
-    """A field did not parse: the line is counted as truncated or malformed."""
 
 
 def parse_line(line: str, *, year: int, default_domain: str | None = None) -> Event | None:
     """One log line -> its event, or ``None`` for a line without one. Never raises."""
-    result = _classify(line, year, default_domain)
+    result = classify(line, year, default_domain)
     return None if isinstance(result, str) else result
 
 
 def classify_line(line: str, *, year: int, default_domain: str | None = None) -> Event | str:
     """One log line -> its event, or the ``SKIP_KINDS`` name of why it has none."""
-    return _classify(line, year, default_domain)
+    return classify(line, year, default_domain)
 
 
 class Parser:
@@ -267,34 +83,37 @@ class Parser:
         """
         skipped = self.skipped
         domain = self.default_domain
-        classify = _classify
-        months = _MONTHS
-        digits = _DIGIT_SET
+        usual = USUAL.fullmatch
+        groups, skips, builders = GROUPS, SKIPS, BUILDERS
         count = self.lines
         try:
             for raw in lines:
                 count += 1
-                if isinstance(raw, bytes):
-                    if len(raw) > MAX_LINE:
-                        skipped["overlong"] += 1
-                        continue
+                line = raw if type(raw) is str and raw[:1] in DIGITS else self._line(raw)
+                if line is None:
+                    continue
+                result: Event | str | None = None
+                if line[-1:] == "\n":  # as the general reader does first
+                    line = line.rstrip("\r\n")
+                # the usual shapes: in one match (text that is not binary, nor overlong)
+                if (
+                    len(line) <= MAX_LINE
+                    and "\x00" not in line
+                    and (line.isascii() or not is_binary(line))
+                ):
+                    match = usual(line)
+                    if match is not None:
+                        k = match.lastindex or 0
+                        g: Groups = match.group(*groups[k])
+                        time = self._time(g[0], line)
+                        if time is not None:
+                            build = builders[k]
+                            result = skips[k] if build is None else build(g, time, domain)
+                if result is None:
                     try:
-                        line = raw.decode("utf-8")
-                    except UnicodeDecodeError:
-                        skipped["binary"] += 1
-                        continue
-                else:
-                    line = raw
-                if line[:1] not in digits:
-                    month = months.get(line[:3])
-                    if month is not None:
-                        if month < self._last_month - 6:
-                            self.year += 1
-                        self._last_month = month
-                try:
-                    result = classify(line, self.year, domain)
-                except Exception:  # noqa: BLE001 - the contract is to count, never to raise
-                    result = "malformed"
+                        result = classify(line, self.year, domain)
+                    except Exception:  # noqa: BLE001 - the contract is to count, never to raise
+                        result = "malformed"
                 if isinstance(result, str):
                     skipped[result] += 1
                 else:
@@ -304,741 +123,175 @@ class Parser:
         finally:
             self.lines = count
 
+    def _time(self, stamp: str | None, line: str) -> datetime | None:
+        """The time of a usual line: its log_timestamp ``stamp``, else its syslog-style one.
+
+        ``None`` when it is no date: the general reader then says which kind of line it is.
+        """
+        try:
+            if stamp is not None:
+                return _fromiso(stamp)
+            time = syslog_time(line, self.year)
+        except ValueError:
+            return None
+        return None if isinstance(time, str) else time
+
+    def fold(
+        self,
+        text: str,
+        zone: tzinfo,
+        sessions: Sessions,
+        mail: list[MailRow],
+    ) -> None:
+        """Fold the lines of ``text`` into a batch: what ``parse`` and then ``FOLDS`` would do.
+
+        ``text`` holds whole lines, each ending with a newline (a chunk of a log as read).
+        Session rows go into ``sessions`` by key, mail rows onto ``mail``; the usual shapes
+        are folded straight from their match (``dovecot_usual.FOLDERS``), without an event.
+        Every line is counted as ``parse`` counts it.
+
+        The objects made here live as long as the batch and hold no cycles: the cyclic
+        garbage collector, which would walk the batch again and again as it grows, is paused.
+        """
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        # ASCII without NUL: no line is binary, none needs its line end stripped (split did)
+        clean = text.isascii() and "\x00" not in text
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._fold(lines, clean, zone, sessions, mail)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _fold(  # noqa: C901, PLR0912, PLR0915 - one loop, kept flat for speed
+        self,
+        lines: list[str],
+        clean: bool,
+        zone: tzinfo,
+        sessions: Sessions,
+        mail: list[MailRow],
+    ) -> None:
+        skipped = self.skipped
+        domain = self.default_domain
+        usual = USUAL.fullmatch
+        groups, skips, folders = FOLD_GROUPS, SKIPS, FOLDERS
+        seconds = _SECONDS.setdefault(zone, {})
+        last, last_base = "\n", 0  # the last second read, and its micros
+        count, events = self.lines, self.events
+        for raw in lines:
+            count += 1
+            if clean:
+                line = raw
+                if line[:1] not in DIGITS:
+                    self._track_year(line)
+                usable = len(line) <= MAX_LINE
+            else:
+                text = self._line(raw)
+                if text is None:
+                    continue
+                line = text.rstrip("\r\n") if text[-1:] == "\n" else text
+                usable = (
+                    len(line) <= MAX_LINE
+                    and "\x00" not in line
+                    and (line.isascii() or not is_binary(line))
+                )
+            key: str | bool | None = False  # False: not folded yet
+            match = usual(line) if usable else None
+            if match is not None:
+                k = match.lastindex or 0
+                at: float | None = None
+                # a log_timestamp stamp's second from a cache, its microseconds added (an int
+                # divided by an int: the float datetime.timestamp() gives)
+                if line.startswith(last):
+                    micro = last_base + int(line[20:26]) if line[19] == "." else last_base
+                    at = micro / 1_000_000
+                elif line[:1] in DIGITS:  # the pattern checked the stamp's shape
+                    base = seconds.get(line[:19])
+                    if base is None:
+                        base = _second(line[:19], zone, seconds)
+                    if base is not None:
+                        last, last_base = line[:19], base
+                        micro = base + int(line[20:26]) if line[19] == "." else base
+                        at = micro / 1_000_000
+                else:
+                    time = self._time(None, line)
+                    at = None if time is None else micros(time, zone) / 1_000_000
+                if at is not None:
+                    folder = folders[k]
+                    if folder is None:
+                        kind = skips[k]
+                        if kind is not None:
+                            skipped[kind] += 1
+                            key = None
+                    else:
+                        key = folder(match.group(*groups[k]), at, domain, sessions, mail)
+                        if key is not False:
+                            events += 1
+            if key is False:
+                try:
+                    result = classify(line, self.year, domain)
+                except Exception:  # noqa: BLE001 - the contract is to count, never to raise
+                    result = "malformed"
+                if isinstance(result, str):
+                    skipped[result] += 1
+                    key = None
+                else:
+                    events += 1
+                    (FOLDS.get(type(result)) or fold)(result, zone, sessions, mail)
+        self.lines, self.events = count, events
+
+    @property
+    def year_state(self) -> tuple[int, int]:
+        """(year, month of the last syslog-style stamp): what the next line's year follows."""
+        return self.year, self._last_month
+
+    @year_state.setter
+    def year_state(self, state: tuple[int, int]) -> None:
+        self.year, self._last_month = state
+
+    def _line(self, raw: str | bytes) -> str | None:
+        """``raw`` as text, or ``None`` when it is counted as skipped already; the year kept."""
+        if isinstance(raw, bytes):
+            if len(raw) > MAX_LINE:
+                self.skipped["overlong"] += 1
+                return None
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                self.skipped["binary"] += 1
+                return None
+        if raw[:1] not in DIGITS:
+            self._track_year(raw)
+        return raw
+
+    def _track_year(self, line: str) -> None:
+        """A syslog-style stamp has no year: it moves on when the month drops to January."""
+        month = MONTHS.get(line[:3])
+        if month is not None:
+            if month < self._last_month - 6:
+                self.year += 1
+            self._last_month = month
+
     def summary(self) -> dict[str, int]:
         """Lines read, events produced and skipped lines by kind (only kinds seen)."""
         return {"lines": self.lines, "events": self.events, **dict(sorted(self.skipped.items()))}
 
 
-# ---------------------------------------------------------------- line structure
+_SECONDS: dict[tzinfo, dict[str, int]] = {}
+"""Per zone: each second of the log (``2026-11-29 01:34:23``) in microseconds from the epoch."""
+_SECONDS_MAX = 4096
 
 
-def _classify(line: str, year: int, domain: str | None) -> Event | str:  # noqa: C901, PLR0911, PLR0912
-    if len(line) > MAX_LINE:
-        return "overlong"
-    if line[-1:] == "\n":
-        line = line.rstrip("\r\n")
-    if "\x00" in line or (not line.isascii() and _is_binary(line)):
-        return "binary"
-
-    # timestamp
-    first = line[:1]
-    if first in _DIGIT_SET:
-        sp = line.find(" ", 19 if line[10:11] == " " else 0)
-        if sp < 0:
-            return "truncated"
-        try:
-            time = _fromiso(line[:sp])
-        except ValueError:
-            return "unknown" if len(line) > 26 else "truncated"  # noqa: PLR2004
-    elif first in _MONTH_INITIALS:
-        time_or_kind = _syslog_time(line, year)
-        if isinstance(time_or_kind, str):
-            return time_or_kind
-        time = time_or_kind
-        sp = line.find(" ", 15)
-        if sp < 0:
-            return "truncated"
-    elif not line or line.isspace():  # (whitespace is never binary: the order is free)
-        return "empty"
-    else:
-        return "unknown"
-
-    # "<prefix>: [Info: ]<message>", with syslog's "host tag: " in front of the prefix
-    colon = line.find(": ", sp + 1)
-    if colon < 0:
-        return "truncated"
-    prefix = line[sp + 1 : colon]
-    if " " in prefix:
-        msg = line[colon + 2 :]
-        host_end = prefix.find(" ")
-        if prefix.startswith("dovecot", host_end + 1):
-            prefix, sep, msg = msg.partition(": ")
-            if not sep:
-                return "truncated"
-        elif "(" not in prefix[:host_end]:
-            return "foreign"
-        if msg[:6] == "Info: ":
-            msg = msg[6:]
-        elif msg.startswith(_LEVELS):
-            return "ignored"
-    elif line.startswith("Info: ", colon + 2):
-        msg = line[colon + 8 :]
-    elif line.startswith(_LEVELS, colon + 2):
-        return "ignored"
-    else:
-        msg = line[colon + 2 :]
-
-    entry = _PREFIXES.get(prefix)
-    if entry is None or entry[0] != domain:
-        entry = _prefix(prefix, domain)
-    return entry[1](msg, entry, time)
-
-
-_Prefix = tuple[
-    str | None,
-    "Callable[[str, Any, datetime], Event | str]",
-    str,
-    str,
-    str,
-    int | None,
-    str | None,
-    str | None,
-]  # domain, handler, service, user, mailbox, pid, session, rip
-
-
-def _prefix(prefix: str, domain: str | None) -> _Prefix:
-    """Parse and remember a line prefix: a mail process prefix repeats on every session line."""
-    entry: _Prefix
-    match = _MAIL_PREFIX.fullmatch(prefix)
-    if match is not None and match[1][:4] != "auth":  # svc(user)<pid><session>[<rip>]
-        service, user, pid, session, rip = match.groups()
-        if rip is None and ("." in session or ":" in session) and not session.strip(_IP_CHARS):
-            session, rip = None, session  # "<pid><rip>": no session
-        mailbox = user if domain is None or "@" in user else f"{user}@{domain}"
-        entry = (domain, _mail_process, service, user, mailbox, _NUMBERS[pid], session, rip)
-    else:
-        entry = _prefix_general(prefix, domain)
-    if len(_PREFIXES) >= _PREFIXES_MAX:
-        _PREFIXES.clear()
-    _PREFIXES[prefix] = entry
-    return entry
-
-
-def _prefix_general(prefix: str, domain: str | None) -> _Prefix:
-    service, paren, rest = prefix.partition("(")
-    if not paren:
-        if service[-6:] == "-login":
-            return (domain, _login_process, service[:-6], "", "", None, None, None)
-        if service == "auth":
-            return (domain, _auth, service, "", "", None, None, None)
-        return (domain, _stats if service == "stats" else _other, service, "", "", None, None,
-                None)  # fmt: skip
-    if service.startswith("auth"):
-        return (domain, _auth, service, "", "", None, None, None)
-    user, close, tail = rest.rpartition(")")
-    if not close or (not tail and user.isdigit()):  # "lmtp(6898)": no user
-        return (domain, _other, service, "", "", None, None, None)
-    pid, session, rip = _groups(tail)
-    return (domain, _mail_process, service, user, _mailbox(user, domain), pid, session, rip)
-
-
-def _stats(msg: str, _entry: _Prefix, _time: datetime) -> str:
-    return "json" if msg[:1] == "{" else "ignored"
-
-
-def _other(_msg: str, _entry: _Prefix, _time: datetime) -> str:
-    return "ignored"
-
-
-def _is_binary(line: str) -> bool:
-    if "\ufffd" in line:
-        return True
+def _second(key: str, zone: tzinfo, known: dict[str, int]) -> int | None:
+    """``micros`` of the second ``key`` (remembered in ``known``); ``None`` if it is no date."""
     try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates: bytes read with surrogateescape
-        return True
-    return False
-
-
-def _syslog_time(line: str, year: int) -> datetime | str:
-    """``Nov 29 01:34:23[.usecs]``; the day may be space-padded."""
-    if len(line) < 16:  # noqa: PLR2004
-        return "truncated"
-    key = line[:15]
-    cached = _TS_CACHE.get((key, year))
-    if cached is None:
-        month = _MONTHS.get(line[:3])
-        if month is None or line[3] != " " or line[6] != " ":
-            return "unknown"
-        try:
-            cached = datetime(  # noqa: DTZ001 - syslog stamps carry no zone
-                year, month, int(line[4:6]), int(line[7:9]), int(line[10:12]), int(line[13:15])
-            )
-        except ValueError:
-            return "unknown"
-        if len(_TS_CACHE) >= _TS_CACHE_MAX:
-            _TS_CACHE.clear()
-        _TS_CACHE[key, year] = cached
-    if line[15] == ".":
-        end = line.find(" ", 16)
-        frac = line[16:end] if end > 0 else ""
-        if not frac.isdigit() or len(frac) > 6:  # noqa: PLR2004
-            return "truncated" if end < 0 else "unknown"
-        return cached.replace(microsecond=int(frac.ljust(6, "0")))
-    return cached
-
-
-def _groups(tail: str) -> tuple[int | None, str | None, str | None]:
-    """``<pid><session><rip>`` of a mail process prefix; any may be absent."""
-    if tail[:1] != "<" or tail[-1:] != ">":
-        return None, None, None
-    parts = tail[1:-1].split("><")
-    if len(parts) == 3 and parts[0].isdigit():  # noqa: PLR2004 - the common custom prefix
-        return int(parts[0]), parts[1], parts[2]
-    pid = session = rip = None
-    for part in parts:
-        if part.isdigit() and pid is None:
-            pid = int(part)
-        elif ("." in part or ":" in part) and not part.strip(_IP_CHARS):
-            rip = part
-        elif session is None:
-            session = part
-    return pid, session, rip
-
-
-def _mailbox(user: str, domain: str | None) -> str:
-    if domain is None or "@" in user:
-        return user
-    return f"{user}@{domain}"
-
-
-def _int(value: str | None) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
+        value = micros(_fromiso(key), zone)
     except ValueError:
-        raise _Bad from None
-
-
-# ---------------------------------------------------------------- login processes
-
-
-def _elements(text: str) -> tuple[dict[str, str], bool, bool, str | None]:
-    """``user=<a>, method=PLAIN, rip=…, TLS, TLSv1.3 …, session=<…>`` -> values, TLS flags.
-
-    Values keep their angle brackets. Raises ``_Bad`` when a ``<…>`` value is cut short.
-    """
-    values: dict[str, str] = {}
-    for part in text.split(", "):
-        key, eq, value = part.partition("=")
-        if eq:
-            values[key] = value
-    user = values.get("user")
-    session = values.get("session")
-    if (user is not None and user[-1:] != ">") or (session is not None and session[-1:] != ">"):
-        values = _elements_careful(text)
-    tls = ", TLS," in text or text.endswith(", TLS") or text.startswith("TLS,")
-    secured = ", secured" in text
-    details = None
-    if tls:
-        at = text.find(", TLSv")
-        if at >= 0:
-            end = text.find(", ", at + 2)
-            details = text[at + 2 : end] if end > 0 else text[at + 2 :]
-    return values, tls, secured, details
-
-
-def _elements_careful(text: str) -> dict[str, str]:
-    """The slow path of ``_elements``: a ``<…>`` value that contains ", "."""
-    values: dict[str, str] = {}
-    parts = text.split(", ")
-    i = 0
-    count = len(parts)
-    while i < count:
-        key, eq, value = parts[i].partition("=")
-        i += 1
-        if not eq or " " in key:
-            continue
-        if value[:1] == "<":
-            while value[-1:] != ">" and i < count:
-                value = f"{value}, {parts[i]}"
-                i += 1
-            if value[-1:] != ">":
-                raise _Bad
-        values[key] = value
-    return values
-
-
-_Fields = tuple[
-    str | None,
-    str | None,
-    str | None,
-    str | None,
-    str | None,
-    str | None,
-    str | None,
-    str | None,
-    bool,
-    bool,
-    str | None,
-]  # user, session, method, rip, rport, lip, lport, mpid (ints as logged), tls, secured, details
-
-
-def _login_fields(text: str) -> _Fields:
-    """The login elements with user and session unbracketed (``<>`` -> ``None``).
-
-    The usual shape is read by ``_ELEMENTS``; any other by ``_elements``, which raises
-    ``_Bad`` when a ``<…>`` value is cut short.
-    """
-    match = _ELEMENTS.fullmatch(text)
-    if match is not None:
-        user, method, rip, rport, lip, lport, mpid, tls, details, secured, session = match.groups()
-        return (user or None, session, method, rip, rport, lip, lport, mpid, tls is not None,
-                secured is not None, details)  # fmt: skip
-    values, tls_on, secured_on, details = _elements(text)
-    get = values.get
-    return (_bracketed(get("user")), _bracketed(get("session")), get("method"), get("rip"),
-            get("rport"), get("lip"), get("lport"), get("mpid"), tls_on, secured_on,
-            details)  # fmt: skip
-
-
-def _bracketed(value: str | None) -> str | None:
-    """``<alice>`` -> ``alice``; ``<>`` -> ``None``."""
-    if value is None or len(value) <= 2:  # noqa: PLR2004
         return None
-    return value[1:-1]
-
-
-def _login_process(msg: str, entry: _Prefix, time: datetime) -> Event | str:  # noqa: PLR0911
-    domain = entry[0]
-    protocol = entry[2]
-    if msg[:7] == "Login: ":
-        match = _ELEMENTS.fullmatch(msg, 7)
-        if match is not None:  # the usual shape: no "<…>" value to rejoin, no odd number
-            user, method, rip, rport, lip, lport, mpid, tls, details, secured, session = (
-                match.groups()
-            )
-            if not user:
-                return "truncated"
-            return _new_login(
-                time,
-                session,
-                user,
-                user if domain is None or "@" in user else f"{user}@{domain}",
-                protocol,
-                method,
-                rip,
-                None if rport is None else _NUMBERS[rport],
-                lip,
-                None if lport is None else _NUMBERS[lport],
-                None if mpid is None else _NUMBERS[mpid],
-                tls is not None,
-                secured is not None,
-                details,
-            )
-        try:
-            user, session, method, rip, rport, lip, lport, mpid, tls, secured, details = (
-                _login_fields(msg[7:])
-            )
-            if user is None:
-                return "truncated"
-            return _new_login(
-                time,
-                session,
-                user,
-                user if domain is None or "@" in user else f"{user}@{domain}",
-                protocol,
-                method,
-                rip,
-                None if rport is None else int(rport),
-                lip,
-                None if lport is None else int(lport),
-                None if mpid is None else int(mpid),
-                tls,
-                secured,
-                details,
-            )
-        except (_Bad, ValueError):
-            return "truncated"
-    if msg[:9] == "ID sent: ":
-        return _client_id(msg[9:], protocol, None, None, None, time, domain)
-    if msg.startswith(_ABORTED_STARTS):
-        return _aborted(msg, protocol, time, domain)
-    return "ignored"
-
-
-def _aborted(msg: str, protocol: str, time: datetime, domain: str | None) -> Event | str:
-    cut = msg.find(": user=<")
-    if cut < 0:
-        cut = msg.rfind("): ")
-        if cut < 0:
-            return "ignored"
-        cut += 1
-    reason = msg[:cut]
-    reason = reason.removeprefix("Disconnected: ")
-    try:
-        user, session, method, rip, rport, lip, lport, _, tls, secured, _ = _login_fields(
-            msg[cut + 2 :]
-        )
-        attempts = None
-        failed = "auth failed" in reason
-        if failed:
-            tail = reason[reason.find("auth failed, ") + 13 :]
-            number = tail[: tail.find(" ")]
-            attempts = int(number) if number.isdigit() else None
-        return _new_aborted(
-            time,
-            session,
-            user,
-            None if user is None else _mailbox(user, domain),
-            protocol,
-            method,
-            rip,
-            _int(rport),
-            lip,
-            _int(lport),
-            tls,
-            secured,
-            reason,
-            failed,
-            attempts,
-        )
-    except _Bad:
-        return "truncated"
-
-
-def _client_id(  # noqa: PLR0917 - internal, called from two places
-    msg: str,
-    protocol: str,
-    user: str | None,
-    session: str | None,
-    rip: str | None,
-    time: datetime,
-    domain: str | None,
-) -> Event | str:
-    """``name=iPhone Mail, version=…, os=iOS[: user=<>, rip=…, session=<…>]``."""
-    rport = lip = lport = None
-    mailbox = None if user is None else _mailbox(user, domain)
-    if user is None:  # before login: the login elements follow the ID
-        cut = msg.rfind(": user=<")
-        if cut < 0:
-            return "truncated"
-        try:
-            _, session, _, rip, rport_text, lip, lport_text, _, _, _, _ = _login_fields(
-                msg[cut + 2 :]
-            )
-            rport = _int(rport_text)
-            lport = _int(lport_text)
-        except _Bad:
-            return "truncated"
-        msg = msg[:cut]
-    pairs: list[tuple[str, str]] = []
-    for part in msg.split(", "):
-        key, eq, value = part.partition("=")
-        if not eq or " " in key:
-            if pairs:  # a comma inside a value
-                pairs[-1] = (pairs[-1][0], f"{pairs[-1][1]}, {part}")
-            continue
-        pairs.append((key.lower(), value))
-    found = dict(pairs)
-    get = found.get
-    return _new_client_id(
-        time,
-        session,
-        user,
-        mailbox,
-        protocol,
-        rip,
-        rport,
-        lip,
-        lport,
-        tuple(pairs),
-        get("name"),
-        get("version"),
-        get("os"),
-        get("os-version"),
-        get("vendor"),
-    )
-
-
-# ---------------------------------------------------------------- auth
-
-
-def _auth(msg: str, entry: _Prefix, time: datetime) -> Event | str:
-    """``passwd-file(alice,127.0.0.1,<session>): Password mismatch``."""
-    domain = entry[0]
-    paren = msg.find("(")
-    close = msg.find("): ", paren)
-    if paren <= 0 or close < 0 or " " in msg[:paren]:
-        return "ignored"
-    inner = msg[paren + 1 : close].rsplit(",", 2)
-    session = None
-    if len(inner) == 3 and inner[2][:1] == "<" and inner[2][-1:] == ">":  # noqa: PLR2004
-        session = inner[2][1:-1]
-        inner = inner[:2]
-    elif len(inner) == 3:  # noqa: PLR2004 - a comma in the user name, no session
-        inner = [f"{inner[0]},{inner[1]}", inner[2]]
-    user: str | None = inner[0]
-    if user in {"", "?"}:
-        user = None
-    return _new_auth_failure(
-        time,
-        session,
-        user,
-        None if user is None else _mailbox(user, domain),
-        inner[1] if len(inner) > 1 else None,
-        msg[:paren],
-        msg[close + 3 :],
-    )
-
-
-# ---------------------------------------------------------------- mail processes
-
-
-def _mail_process(msg: str, entry: _Prefix, time: datetime) -> Event | str:  # noqa: PLR0911
-    try:
-        if msg[:4] in _MAIL_LOG_HEADS and msg.startswith(_MAIL_LOG_STARTS):
-            return _mail_log(msg, entry, time)
-        service = entry[2]
-        if service == "pop3":
-            if "del=" in msg:
-                return _pop3_logout(msg, entry, time)
-        elif service == "imap":
-            if msg[:9] == "ID sent: ":
-                domain, _, _, user, _, _, session, rip = entry
-                return _client_id(msg[9:], "imap", user, session, rip, time, domain)
-            if " out=" in msg and "in=" in msg:
-                return _imap_logout(msg, entry, time)
-        elif msg[:6] == "msgid=" or msg[:13] == "sieve: msgid=":
-            return _delivered(msg, entry, time)
-        if msg[:12] == "Disconnected":
-            return _new_disconnected(
-                time,
-                entry[6],
-                entry[3],
-                entry[4],
-                service,
-                entry[5],
-                entry[7],
-                msg[14:] if msg[:14] == "Disconnected: " else msg,
-            )
-    except (_Bad, ValueError):
-        return "truncated"
-    return "ignored"
-
-
-def _split_reason(msg: str) -> tuple[str, str]:
-    """``Disconnected: Logged out top=…`` -> (``Logged out``, ``top=…``)."""
-    eq = msg.find("=")
-    sp = msg.rfind(" ", 0, eq)
-    reason = msg[:sp] if sp > 0 else ""
-    if reason[:14] == "Disconnected: ":
-        reason = reason[14:]
-    return reason, msg[sp + 1 :]
-
-
-def _pop3_logout(msg: str, entry: _Prefix, time: datetime) -> Event:
-    match = _POP3_LOGOUT.fullmatch(msg)
-    if match is not None:
-        (reason, top, top_bytes, retr, retr_bytes, deleted, messages, size, deleted_bytes,
-         uidl_hash, bytes_in, bytes_out) = match.groups()  # fmt: skip
-        rich = deleted_bytes is not None
-        numbers = _NUMBERS
-        return _new_pop3_logout(
-            time,
-            entry[6],
-            entry[3],
-            entry[4],
-            entry[5],
-            entry[7],
-            reason,
-            numbers[top],
-            numbers[top_bytes],
-            numbers[retr],
-            numbers[retr_bytes],
-            numbers[deleted],
-            numbers[messages],
-            numbers[size],
-            numbers[deleted_bytes] if rich else None,
-            uidl_hash,
-            numbers[bytes_in] if rich else None,
-            numbers[bytes_out] if rich else None,
-        )
-    reason, stats = _split_reason(msg)
-    values: dict[str, str] = {}
-    for part in stats.split(", "):
-        key, _, value = part.partition("=")
-        values[key] = value
-    get = values.get
-    top, top_bytes = _pair(get("top"))
-    retr, retr_bytes = _pair(get("retr"))
-    deleted, messages = _pair(get("del"))
-    if deleted is None:
-        raise _Bad
-    size = get("size")
-    deleted_bytes = get("deleted_bytes")
-    bytes_in = get("in")
-    bytes_out = get("out")
-    return _new_pop3_logout(
-        time,
-        entry[6],
-        entry[3],
-        entry[4],
-        entry[5],
-        entry[7],
-        reason,
-        top,
-        top_bytes,
-        retr,
-        retr_bytes,
-        deleted,
-        messages,
-        None if size is None else int(size),
-        None if deleted_bytes is None else int(deleted_bytes),
-        get("uidl_hash"),
-        None if bytes_in is None else int(bytes_in),
-        None if bytes_out is None else int(bytes_out),
-    )
-
-
-def _pair(value: str | None) -> tuple[int | None, int | None]:
-    """``5/5897`` -> (5, 5897)."""
-    if value is None:
-        return None, None
-    first, slash, second = value.partition("/")
-    return int(first), int(second) if slash else None
-
-
-def _imap_logout(msg: str, entry: _Prefix, time: datetime) -> Event:
-    match = _IMAP_LOGOUT.fullmatch(msg)
-    if match is not None:
-        (reason, bytes_in, bytes_out, deleted, expunged, trashed, hdr_count, hdr_bytes,
-         body_count, body_bytes) = match.groups()  # fmt: skip
-        numbers = _NUMBERS
-        if deleted is None:
-            return _new_imap_logout(time, entry[6], entry[3], entry[4], entry[5], entry[7],
-                                    reason, numbers[bytes_in], numbers[bytes_out], None, None,
-                                    None, None, None, None, None)  # fmt: skip
-        return _new_imap_logout(
-            time,
-            entry[6],
-            entry[3],
-            entry[4],
-            entry[5],
-            entry[7],
-            reason,
-            numbers[bytes_in],
-            numbers[bytes_out],
-            numbers[deleted],
-            numbers[expunged],
-            numbers[trashed],
-            numbers[hdr_count],
-            numbers[hdr_bytes],
-            numbers[body_count],
-            numbers[body_bytes],
-        )
-    reason, stats = _split_reason(msg)
-    values: dict[str, int] = {}
-    for part in stats.split():
-        key, _, value = part.partition("=")
-        if value.isdigit():
-            values[key] = int(value)
-    get = values.get
-    return _new_imap_logout(
-        time,
-        entry[6],
-        entry[3],
-        entry[4],
-        entry[5],
-        entry[7],
-        reason,
-        get("in"),
-        get("out"),
-        get("deleted"),
-        get("expunged"),
-        get("trashed"),
-        get("hdr_count"),
-        get("hdr_bytes"),
-        get("body_count"),
-        get("body_bytes"),
-    )
-
-
-def _mail_log(msg: str, entry: _Prefix, time: datetime) -> Event | str:
-    """``expunge: box=INBOX, uid=101, msgid=<…>, size=…, from=…, subject=…, flags=()``."""
-    head, _, body = msg.partition(": ")
-    source_box = None
-    if head[:10] == "copy from ":
-        source_box = head[10:]
-        head = "copy"
-    action = _MAIL_LOG.get(head)
-    if action is None:
-        return "ignored"
-    match = _MAIL_LOG_FIELDS.fullmatch(body)
-    if match is not None:  # no value with a comma: each field is exactly one ", " part
-        box, uid, msgid, size, vsize, sender, subject, flags = match.groups()
-        return _new_mail_event(
-            time,
-            entry[6],
-            entry[3],
-            entry[4],
-            entry[2],
-            entry[5],
-            entry[7],
-            action,
-            box,
-            None if uid is None else _NUMBERS[uid],
-            msgid,
-            None if size is None else _NUMBERS[size],
-            None if vsize is None else _NUMBERS[vsize],
-            flags,
-            sender,
-            subject,
-            source_box,
-        )
-    values: dict[str, str] = {}
-    key = ""
-    for part in body.split(", "):
-        name, eq, value = part.partition("=")
-        if eq and name in _MAIL_LOG_KEYS:
-            key = name
-            values[name] = value
-        elif key:  # a comma inside a value (subject, from)
-            values[key] = f"{values[key]}, {part}"
-    get = values.get
-    uid = get("uid")
-    size = get("size")
-    vsize = get("vsize")
-    return _new_mail_event(
-        time,
-        entry[6],
-        entry[3],
-        entry[4],
-        entry[2],
-        entry[5],
-        entry[7],
-        action,
-        get("box"),
-        None if uid is None else int(uid),
-        get("msgid"),
-        None if size is None else int(size),
-        None if vsize is None else int(vsize),
-        get("flags"),
-        get("from"),
-        get("subject"),
-        source_box,
-    )
-
-
-def _delivered(msg: str, entry: _Prefix, time: datetime) -> Event | str:
-    """``msgid=<…>: saved mail to INBOX`` / ``sieve: msgid=<…>: stored mail into mailbox 'X'``."""
-    if msg[:7] == "sieve: ":
-        msg = msg[7:]
-    for marker in (": saved mail to ", ": stored mail into mailbox "):
-        cut = msg.rfind(marker)
-        if cut > 0:
-            box = msg[cut + len(marker) :]
-            if box[:1] == "'" and box[-1:] == "'":
-                box = box[1:-1]
-            msgid = msg[6:cut]
-            return _new_mail_event(
-                time,
-                entry[6],
-                entry[3],
-                entry[4],
-                entry[2],
-                entry[5],
-                entry[7],
-                "delivered",
-                box,
-                None,
-                None if msgid in {"", "unspecified"} else msgid,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-            )
-    return "ignored"
+    if len(known) >= _SECONDS_MAX:
+        known.clear()
+    known[key] = value
+    return value

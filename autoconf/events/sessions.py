@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any, cast
 
-from autoconf.events.dovecot_log import _maker
+from autoconf.events.build import positional
 from autoconf.events.model import (
     AbortedLogin,
     AuthFailure,
@@ -155,24 +155,37 @@ def _ts(moment: datetime, zone: tzinfo) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).timestamp()
 
 
-# Positional constructors (see dovecot_log._maker): ingest builds one object per event, and
+def micros(moment: datetime, zone: tzinfo) -> int:
+    """Microseconds from the epoch; a naive log time is read in the log's time zone.
+
+    ``_ts(moment, zone)`` is this divided by 10**6 (the same float: both divide the exact
+    integer), so a cache of each second's ``micros`` gives every stamp of that second.
+    """
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+    return (aware - _EPOCH_UTC) // _MICROSECOND
+
+
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# Positional constructors (see build.positional): ingest builds one object per event, and
 # the keyword __init__ of a 25-field (or frozen) dataclass costs several times as much.
-_new_mail = _maker(MailRecord, "session mailbox at service action box uid msgid size")
-_new_login = _maker(Session, "key mailbox protocol rip lip lport tls method started_at")
-_new_client_id = _maker(
+_new_mail = positional(MailRecord, "session mailbox at service action box uid msgid size")
+_new_login = positional(Session, "key mailbox protocol rip lip lport tls method started_at")
+_new_client_id = positional(
     Session,
     "key mailbox protocol rip client_name client_version client_os client_os_version client_vendor",
 )
-_new_pop3_logout = _maker(
+_new_pop3_logout = positional(
     Session,
     "key mailbox protocol rip ended_at end_reason top retrieved deleted messages "
     "deleted_bytes uidl mail_age_days",
 )
-_new_imap_logout = _maker(
+_new_imap_logout = positional(
     Session,
     "key mailbox protocol rip ended_at end_reason deleted expunged trashed mail_age_days",
 )
-_new_disconnected = _maker(Session, "key mailbox protocol rip ended_at end_reason")
+_new_disconnected = positional(Session, "key mailbox protocol rip ended_at end_reason")
 
 
 def _mail(event: MailEvent, zone: tzinfo) -> MailRecord:
@@ -258,114 +271,150 @@ def patch_for(event: Event, zone: tzinfo = UTC) -> Session | MailRecord | None:
 
 # ---------------------------------------------------------------- folding events into a batch
 
+Row = list[Any]
+"""A session of a batch as the values of ``SESSION_COLUMNS``, merged in place."""
+MailRow = tuple[Any, ...]
+"""A mail record as the values of ``MAIL_COLUMNS``."""
+_INDEX = {name: i for i, name in enumerate(SESSION_COLUMNS)}
 
-def _folder(cls: type, fields_from_event: str) -> Any:
-    """``fold`` for events of ``cls``: what ``patch_for`` + ``absorb`` do, with no patch.
 
-    ``fields_from_event`` lists ``column=expression`` pairs (``e`` is the event, ``zone``
-    the log's zone; no spaces inside an expression). The generated function builds the
-    session when its key is new in ``sessions`` (and returns the key), else merges only the
-    columns this kind of event knows, by the rules of ``absorb``; an event without a session
-    id changes nothing.
+def _row_folder(columns: str) -> Callable[..., str | None]:
+    """``fold(sessions, key, *values)``: what one event says of the columns ``columns``.
+
+    A key new in ``sessions`` gets a row (``None`` in every other column) and is returned;
+    a known row takes the values by the rules of ``absorb`` (later known values win, the
+    start stays once known, counters keep the larger value) and ``None`` is returned. The
+    ingest folds every event of a batch into its session's row this way: one row per
+    session to write, and no patch object per event.
     """
-    pairs = [pair.split("=", 1) for pair in fields_from_event.split()]
-    lines = ["def fold(e, zone, sessions, mail):\n    key = e.session\n    if not key:\n",
-             "        return None\n"]  # fmt: skip
-    lines += [f"    {name} = {expr}\n" for name, expr in pairs]
-    names = ", ".join(name for name, _ in pairs)
-    lines.append(
-        f"    old = sessions.get(key)\n    if old is None:\n"
-        f"        sessions[key] = make(key, {names})\n        return key\n"
-    )
-    for name, _ in pairs:
+    names = columns.split()
+    row = ["None"] * len(SESSION_COLUMNS)
+    row[0] = "key"
+    for name in names:
+        row[_INDEX[name]] = name
+    lines = [
+        f"def fold(sessions, key, {', '.join(names)}):\n",
+        "    row = sessions.get(key)\n    if row is None:\n",
+        f"        sessions[key] = [{', '.join(row)}]\n        return key\n",
+    ]
+    for name in names:
+        i = _INDEX[name]
         if name == "started_at":
-            lines.append(f"    if old.{name} is None:\n        old.{name} = {name}\n")
+            lines.append(f"    if row[{i}] is None:\n        row[{i}] = {name}\n")
         elif name in COUNTERS:
             lines.append(
-                f"    if {name} is not None:\n        w = old.{name}\n"
-                f"        if w is None or {name} > w:\n            old.{name} = {name}\n"
+                f"    if {name} is not None:\n        w = row[{i}]\n"
+                f"        if w is None or {name} > w:\n            row[{i}] = {name}\n"
             )
         else:
-            lines.append(f"    if {name} is not None:\n        old.{name} = {name}\n")
+            lines.append(f"    if {name} is not None:\n        row[{i}] = {name}\n")
     lines.append("    return None\n")
-    make = _maker(Session, "key " + " ".join(name for name, _ in pairs))
-    namespace: dict[str, object] = {"make": make, "_ts": _ts, "_uidl": _uidl}
-    exec("".join(lines), namespace)  # noqa: S102 - our own text
-    fold = namespace["fold"]
-    cast("Any", fold).__qualname__ = f"fold_{cls.__name__}"
-    return fold
+    namespace: dict[str, object] = {}
+    exec("".join(lines), namespace)  # noqa: S102 - our own text, from the column names
+    return cast("Callable[..., str | None]", namespace["fold"])
 
 
-def _uidl(uidl_hash: str | None) -> bool | None:
+fold_login = _row_folder("mailbox protocol rip lip lport tls method started_at")
+fold_client = _row_folder(
+    "mailbox protocol rip client_name client_version client_os client_os_version client_vendor"
+)
+fold_pop3_logout = _row_folder(
+    "mailbox protocol rip ended_at end_reason top retrieved deleted messages deleted_bytes uidl "
+    "mail_age_days"
+)
+fold_imap_logout = _row_folder(
+    "mailbox protocol rip ended_at end_reason deleted expunged trashed mail_age_days"
+)
+fold_disconnected = _row_folder("mailbox protocol rip ended_at end_reason")
+_absorb_row = _row_folder(" ".join(SESSION_COLUMNS[1:]))
+
+
+def uidl_sent(uidl_hash: str | None) -> bool | None:
+    """Whether the POP3 client asked for UIDLs (``%u`` is empty when it never did)."""
     return None if uidl_hash is None else bool(uidl_hash.strip())
 
 
-def _fold_mail(e: MailEvent, zone: tzinfo, _sessions: object, mail: list[MailRecord]) -> None:
-    mail.append(_mail(e, zone))
+Sessions = dict[str, Row]
 
 
-def _fold_nothing(_e: object, _zone: tzinfo, _sessions: object, _mail: object) -> None:
+def _fold_login(e: Login, zone: tzinfo, sessions: Sessions, _mail: list[MailRow]) -> str | None:
+    if not e.session:
+        return None
+    return fold_login(sessions, e.session, e.mailbox, e.protocol, e.rip, e.lip, e.lport, e.tls,
+                      e.method, _ts(e.time, zone))  # fmt: skip
+
+
+def _fold_client(
+    e: ClientId, _zone: tzinfo, sessions: Sessions, _mail: list[MailRow]
+) -> str | None:
+    if not e.session:
+        return None
+    return fold_client(sessions, e.session, e.mailbox, e.protocol, e.rip, e.name, e.version,
+                       e.os, e.os_version, e.vendor)  # fmt: skip
+
+
+def _fold_pop3(e: Pop3Logout, zone: tzinfo, sessions: Sessions, _mail: list[MailRow]) -> str | None:
+    if not e.session:
+        return None
+    return fold_pop3_logout(
+        sessions, e.session, e.mailbox, "pop3", e.rip, _ts(e.time, zone), e.reason, e.top,
+        e.retr, e.deleted, e.messages, e.deleted_bytes, uidl_sent(e.uidl_hash), e.mail_age_days,
+    )  # fmt: skip
+
+
+def _fold_imap(e: ImapLogout, zone: tzinfo, sessions: Sessions, _mail: list[MailRow]) -> str | None:
+    if not e.session:
+        return None
+    return fold_imap_logout(
+        sessions, e.session, e.mailbox, "imap", e.rip, _ts(e.time, zone), e.reason, e.deleted,
+        e.expunged, e.trashed, e.mail_age_days,
+    )  # fmt: skip
+
+
+def _fold_ended(
+    e: Disconnected, zone: tzinfo, sessions: Sessions, _mail: list[MailRow]
+) -> str | None:
+    if not e.session:
+        return None
+    return fold_disconnected(sessions, e.session, e.mailbox, e.service, e.rip,
+                             _ts(e.time, zone), e.reason)  # fmt: skip
+
+
+def _fold_mail(e: MailEvent, zone: tzinfo, _sessions: Sessions, mail: list[MailRow]) -> None:
+    mail.append((e.session, e.mailbox, _ts(e.time, zone), e.service, e.action, e.box, e.uid,
+                 e.msgid, e.size))  # fmt: skip
+
+
+def _fold_nothing(_e: object, _zone: tzinfo, _sessions: Sessions, _mail: list[MailRow]) -> None:
     return None
 
 
-FOLDS: dict[type, Callable[[Any, tzinfo, dict[str, Session], list[MailRecord]], str | None]] = {
+FOLDS: dict[type, Callable[[Any, tzinfo, Sessions, list[MailRow]], str | None]] = {
     MailEvent: _fold_mail,
-    Login: _folder(
-        Login,
-        "mailbox=e.mailbox protocol=e.protocol rip=e.rip lip=e.lip lport=e.lport tls=e.tls "
-        "method=e.method started_at=_ts(e.time,zone)",
-    ),
-    ClientId: _folder(
-        ClientId,
-        "mailbox=e.mailbox protocol=e.protocol rip=e.rip client_name=e.name "
-        "client_version=e.version client_os=e.os client_os_version=e.os_version "
-        "client_vendor=e.vendor",
-    ),
-    Pop3Logout: _folder(
-        Pop3Logout,
-        "mailbox=e.mailbox protocol='pop3' rip=e.rip ended_at=_ts(e.time,zone) "
-        "end_reason=e.reason top=e.top retrieved=e.retr deleted=e.deleted messages=e.messages "
-        "deleted_bytes=e.deleted_bytes "
-        "uidl=_uidl(e.uidl_hash) "
-        "mail_age_days=e.mail_age_days",
-    ),
-    ImapLogout: _folder(
-        ImapLogout,
-        "mailbox=e.mailbox protocol='imap' rip=e.rip ended_at=_ts(e.time,zone) "
-        "end_reason=e.reason deleted=e.deleted expunged=e.expunged trashed=e.trashed "
-        "mail_age_days=e.mail_age_days",
-    ),
-    Disconnected: _folder(
-        Disconnected,
-        "mailbox=e.mailbox protocol=e.service rip=e.rip ended_at=_ts(e.time,zone) "
-        "end_reason=e.reason",
-    ),
+    Login: _fold_login,
+    ClientId: _fold_client,
+    Pop3Logout: _fold_pop3,
+    ImapLogout: _fold_imap,
+    Disconnected: _fold_ended,
     AuthFailure: _fold_nothing,
     AbortedLogin: _fold_nothing,
 }
 """``FOLDS[type(event)](event, zone, sessions, mail)`` adds what the event says to a batch:
-a mail record to ``mail``, or its session patch merged into ``sessions`` (keyed by session
-id, merged in place as ``absorb`` would). Returns the session key when it is new in
-``sessions``. The same result as ``patch_for`` and ``absorb``, at a fraction of the cost:
-no patch object per event, and only the columns the event knows are merged."""
+a mail row to ``mail``, or its session's columns merged into the row of ``sessions`` (keyed
+by session id) as ``absorb`` would merge its patch. Returns the session key when it is new
+in ``sessions``. The same result as ``patch_for`` and ``absorb``, at a fraction of the cost."""
 
 
-def fold(
-    event: Event, zone: tzinfo, sessions: dict[str, Session], mail: list[MailRecord]
-) -> str | None:
+def fold(event: Event, zone: tzinfo, sessions: Sessions, mail: list[MailRow]) -> str | None:
     """``FOLDS`` for any event, subclasses included (through ``patch_for``)."""
     folder = FOLDS.get(type(event))
     if folder is not None:
         return folder(event, zone, sessions, mail)
     patch = patch_for(event, zone)
     if isinstance(patch, MailRecord):
-        mail.append(patch)
+        mail.append(tuple(getattr(patch, name) for name in MAIL_COLUMNS))
     elif patch is not None:
-        old = sessions.get(patch.key)
-        if old is None:
-            sessions[patch.key] = patch
-            return patch.key
-        absorb(old, patch)
+        return _absorb_row(sessions, *(getattr(patch, name) for name in SESSION_COLUMNS))
     return None
 
 

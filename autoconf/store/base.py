@@ -53,6 +53,20 @@ class Store(Protocol):
     ) -> None:
         """Merge session patches, add mail records and move the checkpoint: one transaction."""
 
+    async def for_ingest(self) -> None:
+        """Tune this connection for writing large batches (one ingest, see events/follow.py)."""
+
+    async def apply_rows(
+        self,
+        sessions: Sequence[Sequence[object]],
+        mail: Sequence[Sequence[object]],
+        checkpoint: Checkpoint | None = None,
+    ) -> None:
+        """``apply`` for patches and records already as rows (``session_row``, ``mail_row``).
+
+        What ingest writes: it folds a batch straight into rows, so nothing is converted.
+        """
+
     async def checkpoint(self, source: str) -> Checkpoint | None:
         """Where ``source`` was read up to, if it was read before."""
         ...

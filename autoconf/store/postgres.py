@@ -216,6 +216,9 @@ class PostgresStore:
         rows = await self.pool.fetch(query, *args, limit)
         return [sighting_from_row(tuple(r)) for r in rows]
 
+    async def for_ingest(self) -> None:
+        """Nothing to tune: the server does the writing (COPY and one upsert per row)."""
+
     async def apply(
         self,
         sessions: Sequence[Session],
@@ -223,13 +226,24 @@ class PostgresStore:
         checkpoint: Checkpoint | None = None,
     ) -> None:
         """Merge session patches, add mail records and move the checkpoint: one transaction."""
+        await self.apply_rows(
+            [session_row(s) for s in sessions], [mail_row(m) for m in mail], checkpoint
+        )
+
+    async def apply_rows(
+        self,
+        sessions: Sequence[Sequence[object]],
+        mail: Sequence[Sequence[object]],
+        checkpoint: Checkpoint | None = None,
+    ) -> None:
+        """``apply`` for rows (the values of SESSION_COLUMNS and MAIL_COLUMNS)."""
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 if sessions:
-                    await conn.executemany(_UPSERT_SESSION, [session_row(s) for s in sessions])
+                    await conn.executemany(_UPSERT_SESSION, sessions)
                 if mail:
                     await conn.copy_records_to_table(
-                        "mail_events", columns=MAIL_COLUMNS, records=[mail_row(m) for m in mail]
+                        "mail_events", columns=MAIL_COLUMNS, records=mail
                     )
                 if checkpoint is not None:
                     await conn.execute(

@@ -275,6 +275,17 @@ class SQLiteStore:
             rows = await cur.fetchall()
         return [sighting_from_row(tuple(r)) for r in rows]
 
+    async def for_ingest(self) -> None:
+        """Tune this connection for ingest's large batches.
+
+        A batch touches pages all over the session and mail indexes, and every commit
+        writes each page it changed to the WAL: a page cache that holds the hot index pages
+        (16 MB, a fixed bound: memory stays flat) and a checkpoint every 10,000 WAL pages
+        (40 MB) instead of every 1,000 halve the time of a write. Only this connection.
+        """
+        await self.db.execute("PRAGMA cache_size=-16384")
+        await self.db.execute("PRAGMA wal_autocheckpoint=10000")
+
     async def apply(
         self,
         sessions: Sequence[Session],
@@ -282,18 +293,29 @@ class SQLiteStore:
         checkpoint: Checkpoint | None = None,
     ) -> None:
         """Merge session patches, add mail records and move the checkpoint: one transaction."""
+        await self.apply_rows(
+            [session_row(s) for s in sessions], [mail_row(m) for m in mail], checkpoint
+        )
+
+    async def apply_rows(
+        self,
+        sessions: Sequence[Sequence[object]],
+        mail: Sequence[Sequence[object]],
+        checkpoint: Checkpoint | None = None,
+    ) -> None:
+        """``apply`` for rows (the values of SESSION_COLUMNS and MAIL_COLUMNS)."""
         async with self._write, self._transaction("Events"):
             if sessions:
-                await self._rows(_UPSERT_SESSION, [session_row(s) for s in sessions])
+                await self._rows(_UPSERT_SESSION, sessions)
             if mail:
-                await self._rows(_INSERT_MAIL, [mail_row(m) for m in mail])
+                await self._rows(_INSERT_MAIL, mail)
             if checkpoint is not None:
                 await self.db.execute(
                     _SAVE_CHECKPOINT,
                     (checkpoint.source, checkpoint.inode, checkpoint.position, time.time()),
                 )
 
-    async def _rows(self, one: str, rows: list[tuple[object, ...]]) -> None:
+    async def _rows(self, one: str, rows: Sequence[Sequence[object]]) -> None:
         """Run ``one`` (an INSERT of one row) for every row, in statements of many rows.
 
         One statement of many rows instead of ``executemany``: its values are bound in one

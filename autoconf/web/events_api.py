@@ -26,6 +26,7 @@ from aiohttp import web
 from autoconf.errors import AutoconfError, BadRequest
 from autoconf.events.dovecot_json import Parser
 from autoconf.events.sessions import MailRecord, Session, merge, patch_for
+from autoconf.store.base import mail_row, session_row
 from autoconf.web.auth import Unauthorized, shared_secret_ok
 from autoconf.web.body import read_body
 from autoconf.web.keys import EVENTS, SETTINGS
@@ -104,14 +105,15 @@ class EventsReceiver:
         while self._batch is not None:
             batch, sessions, mail = self._batch, self._sessions, self._mail
             self._batch, self._sessions, self._mail = None, [], []
-            merged = _merged(sessions)
+            rows = [session_row(s) for s in _merged(sessions)]
+            mail_rows = [mail_row(m) for m in mail]
             try:
-                await self.store.apply(merged, mail)
+                await self.store.apply_rows(rows, mail_rows)
             except Exception as exc:  # noqa: BLE001 - handed to every request of the batch
                 batch.set_exception(exc)
             else:
                 batch.set_result(None)
-                self.stats.committed(merged, mail)
+                self.stats.committed(rows, mail_rows)
 
 
 def _retrieve(future: asyncio.Future[None]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from bisect import bisect_left
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
@@ -15,13 +15,13 @@ from prometheus_client.registry import Collector
 from autoconf import __version__
 from autoconf.diagnosis.findings import SEVERITIES
 from autoconf.errors import StoreError
+from autoconf.events.sessions import MAIL_COLUMNS, SESSION_COLUMNS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 
     from prometheus_client.core import Metric
 
-    from autoconf.events.sessions import MailRecord, Session
     from autoconf.probe.result import ProbeResult
     from autoconf.store.base import Store
     from autoconf.web.metrics_merge import SharedDir
@@ -32,6 +32,10 @@ BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 PROTOCOLS = frozenset({"imap", "pop3", "submission", "managesieve", "lmtp"})
 NOTICE_OUTCOMES = ("sent", "failed", "deferred")
 RECENT_SESSIONS = 20_000  # session keys remembered so that a login is counted once
+_STARTED_AT = SESSION_COLUMNS.index("started_at")
+_ENDED_AT = SESSION_COLUMNS.index("ended_at")
+_PROTOCOL = SESSION_COLUMNS.index("protocol")
+_AT = MAIL_COLUMNS.index("at")
 PROBE_OUTCOME_MAX = 40  # error codes are class attributes; more than this is a bug: "error"
 # How the gauges of several worker processes add up (counters and histograms are summed).
 GAUGE_MERGE = {
@@ -110,23 +114,25 @@ class IngestStats(Collector):
         # and auth client request), often in separate batches
         self._counted: dict[str, None] = {}
 
-    def committed(self, sessions: Iterable[Session], mail: Sequence[MailRecord]) -> None:
-        """A batch is in the store: count its logins, move the newest event time."""
+    def committed(self, sessions: Iterable[Sequence[Any]], mail: Sequence[Sequence[Any]]) -> None:
+        """A batch of rows is in the store: count its logins, move the newest event time."""
         newest = self.newest if self.newest is not None else float("-inf")
         logins, counted = self.logins, self._counted
         for s in sessions:
-            if s.started_at is not None:  # a login's patch
-                if s.key not in counted:
-                    protocol = s.protocol if s.protocol in PROTOCOLS else "other"
+            started, ended = s[_STARTED_AT], s[_ENDED_AT]
+            if started is not None:  # a login's patch
+                key = s[0]
+                if key not in counted:
+                    protocol = s[_PROTOCOL] if s[_PROTOCOL] in PROTOCOLS else "other"
                     logins[protocol] = logins.get(protocol, 0) + 1
-                    counted[s.key] = None
+                    counted[key] = None
                     if len(counted) > RECENT_SESSIONS:
                         del counted[next(iter(counted))]
-                newest = max(newest, s.started_at)
-            if s.ended_at is not None:
-                newest = max(newest, s.ended_at)
+                newest = max(newest, started)
+            if ended is not None:
+                newest = max(newest, ended)
         if mail:
-            newest = max(newest, *(m.at for m in mail))
+            newest = max(newest, *(m[_AT] for m in mail))
         if newest != float("-inf"):
             self.newest = newest
 
