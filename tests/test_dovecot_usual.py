@@ -212,8 +212,12 @@ def test_mangled_lines_read_the_same_both_ways(seed: int) -> None:
 def test_folded_rows_are_the_general_readers_rows(zone: ZoneInfo | type[UTC]) -> None:
     """Ingest's rows and counts, from the usual shapes, equal folding every event generally."""
     base = real_lines() + STOCK
-    lines = base + syslog_twins(base) + mangled(base, 2000, 99)
+    overlong = STOCK[0].replace("method=PLAIN", "method=" + "P" * 70_000)  # a usual shape
+    lines = [*base, *syslog_twins(base), *mangled(base, 2000, 99), overlong, *base[:9]]
     assert folded(lines, zone) == folded_generally(lines, zone)
+    assert folded(lines, zone)[4]["overlong"] == 1  # type: ignore[index]
+    clean = [*base, overlong]  # ASCII only: the other way through Parser.fold
+    assert folded(clean, zone) == folded_generally(clean, zone)
 
 
 def test_folded_times_are_exact() -> None:

@@ -156,70 +156,81 @@ class Parser:
         lines = text.split("\n")
         if lines[-1] == "":
             lines.pop()
-        # ASCII without NUL: no line is binary, none needs its line end stripped (split did)
-        clean = text.isascii() and "\x00" not in text
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self._fold(lines, clean, zone, sessions, mail)
+            if (
+                text.isascii()
+                and "\x00" not in text
+                and max(map(len, lines), default=0) <= MAX_LINE
+            ):
+                self._fold_usual(lines, zone, sessions, mail)  # no line is binary, nor overlong
+                return
+            # lines the usual shapes may read, in runs; a binary or overlong one on its own
+            run: list[str] = []
+            for line in lines:
+                if (
+                    len(line) <= MAX_LINE
+                    and "\x00" not in line
+                    and (line.isascii() or not is_binary(line))
+                ):
+                    run.append(line)
+                    continue
+                if run:
+                    self._fold_usual(run, zone, sessions, mail)
+                    run = []
+                self.lines += 1
+                if line[:1] not in DIGITS:
+                    self._track_year(line)
+                result = classify(line, self.year, self.default_domain)  # binary or overlong
+                if isinstance(result, str):
+                    self.skipped[result] += 1
+                else:  # pragma: no cover - the general reader skips such lines first
+                    self.events += 1
+                    (FOLDS.get(type(result)) or fold)(result, zone, sessions, mail)
+            if run:
+                self._fold_usual(run, zone, sessions, mail)
         finally:
             if collecting:
                 gc.enable()
 
-    def _fold(  # noqa: C901, PLR0912, PLR0915 - one loop, kept flat for speed
-        self,
-        lines: list[str],
-        clean: bool,
-        zone: tzinfo,
-        sessions: Sessions,
-        mail: list[MailRow],
+    def _fold_usual(  # noqa: C901, PLR0912, PLR0915 - one loop, kept flat for speed
+        self, lines: list[str], zone: tzinfo, sessions: Sessions, mail: list[MailRow]
     ) -> None:
+        """``fold`` for lines that are text (not binary), none longer than ``MAX_LINE``."""
         skipped = self.skipped
         domain = self.default_domain
         usual = USUAL.fullmatch
         groups, skips, folders = FOLD_GROUPS, SKIPS, FOLDERS
         seconds = _SECONDS.setdefault(zone, {})
         last, last_base = "\n", 0  # the last second read, and its micros
-        count, events = self.lines, self.events
-        for raw in lines:
-            count += 1
-            if clean:
-                line = raw
-                if line[:1] not in DIGITS:
-                    self._track_year(line)
-                usable = len(line) <= MAX_LINE
-            else:
-                text = self._line(raw)
-                if text is None:
-                    continue
-                line = text.rstrip("\r\n") if text[-1:] == "\n" else text
-                usable = (
-                    len(line) <= MAX_LINE
-                    and "\x00" not in line
-                    and (line.isascii() or not is_binary(line))
-                )
+        events = self.events
+        self.lines += len(lines)
+        for line in lines:
             key: str | bool | None = False  # False: not folded yet
-            match = usual(line) if usable else None
+            match = usual(line)
             if match is not None:
-                k = match.lastindex or 0
-                at: float | None = None
-                # a log_timestamp stamp's second from a cache, its microseconds added (an int
-                # divided by an int: the float datetime.timestamp() gives)
+                # a log_timestamp stamp's second from a cache, its microseconds added when
+                # a row needs the time (an int divided by an int: the float that
+                # datetime.timestamp() gives); a line without an event needs only to know
+                # that its stamp is a date
+                micro: int | None = None
+                fraction = False
                 if line.startswith(last):
-                    micro = last_base + int(line[20:26]) if line[19] == "." else last_base
-                    at = micro / 1_000_000
+                    micro, fraction = last_base, line[19] == "."
                 elif line[:1] in DIGITS:  # the pattern checked the stamp's shape
-                    base = seconds.get(line[:19])
-                    if base is None:
-                        base = _second(line[:19], zone, seconds)
-                    if base is not None:
-                        last, last_base = line[:19], base
-                        micro = base + int(line[20:26]) if line[19] == "." else base
-                        at = micro / 1_000_000
+                    micro = seconds.get(line[:19])
+                    if micro is None:
+                        micro = _second(line[:19], zone, seconds)
+                    if micro is not None:
+                        last, last_base, fraction = line[:19], micro, line[19] == "."
                 else:
+                    self._track_year(line)
                     time = self._time(None, line)
-                    at = None if time is None else micros(time, zone) / 1_000_000
-                if at is not None:
+                    if time is not None:
+                        micro = micros(time, zone)
+                if micro is not None:
+                    k = match.lastindex or 0
                     folder = folders[k]
                     if folder is None:
                         kind = skips[k]
@@ -227,9 +238,14 @@ class Parser:
                             skipped[kind] += 1
                             key = None
                     else:
-                        key = folder(match.group(*groups[k]), at, domain, sessions, mail)
+                        if fraction:
+                            micro += int(line[20:26])
+                        key = folder(match.group(*groups[k]), micro / 1_000_000, domain,
+                                     sessions, mail)  # fmt: skip
                         if key is not False:
                             events += 1
+            elif line[:1] not in DIGITS:
+                self._track_year(line)
             if key is False:
                 try:
                     result = classify(line, self.year, domain)
@@ -237,11 +253,10 @@ class Parser:
                     result = "malformed"
                 if isinstance(result, str):
                     skipped[result] += 1
-                    key = None
                 else:
                     events += 1
                     (FOLDS.get(type(result)) or fold)(result, zone, sessions, mail)
-        self.lines, self.events = count, events
+        self.events = events
 
     @property
     def year_state(self) -> tuple[int, int]:

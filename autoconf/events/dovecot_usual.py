@@ -102,7 +102,10 @@ USUAL: Final = re.compile(
     r"|(?P<login_service>[^ :(]*)-login: (?:Info: )?+(?:"
     rf"(?P<login>Login: {_ELEMENTS})"
     rf"|(?P<id>ID sent: (.*): ({_ELEMENTS}))"
+    rf"|(?P<aborted>(?:Disconnected|Aborted login|Login aborted)(.*?): {_ELEMENTS})"
     r")"
+    # the auth process's verdicts (auth_verbose): passwd-file(alice,rip,<session>): reason
+    r"|(?P<auth_failure>auth: (?:Info: )?+[^ (]++\((.*?)\): .*)"
     r"|(?P<json>stats: (?:Info: )?+\{.*)"
     r")",
     re.DOTALL,  # a value is what the general reader reads: the line as it is, \r or \n in it
@@ -139,6 +142,7 @@ _POP3: Final = _groups(_MAIL, "pop3_logout", 12)
 _MAIL_LOG: Final = _groups(_MAIL, "mail_log", 9)
 _DELIVERED: Final = _groups(_MAIL, "delivered", 2)
 _CLIENT_ID: Final = _groups(_MAIL, "client_id", 1)
+_ABORTED: Final = _groups("", "aborted", 1, ())  # what a folder needs: the reason
 # what the folders read: only the columns a session row or mail row keeps (the stamp is
 # read from the line: it starts it)
 _FOLD_LOGIN: Final = _groups("login_service", "login", (1, 2, 3, 5, 6, 8, 11), ())
@@ -331,6 +335,18 @@ def _fold_delivered(g: Groups, at: float, domain: str | None, _sessions: Session
     return None
 
 
+def _fold_aborted(g: Groups, _at: float, _domain: str | None, _sessions: Sessions,
+                  _mail: list[MailRow]) -> str | bool | None:  # fmt: skip
+    """An aborted login says nothing of a session: an event all the same (a count)."""
+    return False if ": user=<" in g else None  # the general reader cuts at the first one
+
+
+def _fold_auth_failure(_g: Groups, _at: float, _domain: str | None, _sessions: Sessions,
+                       _mail: list[MailRow]) -> str | bool | None:  # fmt: skip
+    """An auth verdict says nothing of a session either: an event, counted."""
+    return None
+
+
 def _fold_client_id(g: Groups, _at: float, domain: str | None, sessions: Sessions,
                     _mail: list[MailRow]) -> str | bool | None:  # fmt: skip
     service, user, session, rip, text = g
@@ -352,6 +368,9 @@ _SHAPES: Final = (
     ("mail_log", _MAIL_LOG, _mail_log, _FOLD_MAIL_LOG, _fold_mail_log),
     ("delivered", _DELIVERED, _delivered, _FOLD_DELIVERED, _fold_delivered),
     ("client_id", _CLIENT_ID, _client_id, _FOLD_CLIENT_ID, _fold_client_id),
+    # read here for ingest only; their events come from the general reader
+    ("aborted", (), None, _ABORTED, _fold_aborted),
+    ("auth_failure", (), None, (), _fold_auth_failure),
 )
 _SIZE: Final = USUAL.groups + 1
 GROUPS: Final[list[tuple[int, ...]]] = [STAMP] * _SIZE
@@ -366,7 +385,7 @@ when the general reader must decide."""
 FOLDERS: Final[list[Folder | None]] = [None] * _SIZE
 """By ``lastindex``: ``fold(groups, at, domain, sessions, mail)`` for ingest."""
 for _name, _groups_of, _build, _fold_groups, _fold in _SHAPES:
-    GROUPS[_G[_name]] = _groups_of
+    GROUPS[_G[_name]] = _groups_of or STAMP
     BUILDERS[_G[_name]] = _build
     FOLD_GROUPS[_G[_name]] = _fold_groups
     FOLDERS[_G[_name]] = _fold

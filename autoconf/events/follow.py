@@ -97,6 +97,15 @@ def workers_for(size: int | None) -> int:
 
 
 @dataclass
+class _Batch:
+    """Rows to write in one transaction, with the read position after their lines."""
+
+    sessions: list[Row]
+    mail: list[MailRow]
+    checkpoint: Checkpoint | None
+
+
+@dataclass
 class _Piece:
     """A piece handed to a worker, until its rows are written."""
 
@@ -130,8 +139,11 @@ class Ingest:
         self._counted = 0  # the parser's lines at the last batch
         self._pending_lines = 0
         self._last_write = time.monotonic()
-        self._inflight: asyncio.Task[None] | None = None
-        self._inflight_batch: tuple[list[Row], list[MailRow]] = ([], [])
+        # batches handed to the writer (one written, one waiting at most), and the writer
+        self._batches: asyncio.Queue[_Batch] = asyncio.Queue(maxsize=1)
+        self._writer: asyncio.Task[None] | None = None
+        self._failed: BaseException | None = None  # a write that failed: nothing after it
+        self._writing = False  # the writer is writing a batch now
         self._open: set[str] = set()  # sessions counted whose end has not been read yet
         # with workers: the pieces handed out and not yet written, oldest first
         self._workers: Workers | None = None
@@ -253,7 +265,15 @@ class Ingest:
         self._mail.extend(folded.mail)
         self._checkpoint = piece.checkpoint
         self._pending_lines += folded.lines
-        if self._pending_lines >= self.options.batch_lines or (last and not self._pieces):
+        # a batch is written once it holds batch_lines lines and the writer is free; while
+        # the writer is still busy it grows (to three times that at most): a larger
+        # transaction rewrites fewer index pages per line, which is what SQLite waits on
+        full = self._pending_lines >= self.options.batch_lines
+        if (
+            (full and not self._writing)
+            or (last and not self._pieces)
+            or (self._pending_lines >= 3 * self.options.batch_lines)
+        ):
             sessions, mail = self._sessions_out, self._mail
             self._sessions_out, self._mail, self._pending_lines = [], [], 0
             await self._commit(sessions, mail, self._checkpoint)
@@ -268,16 +288,19 @@ class Ingest:
     async def _commit(
         self, sessions: list[Row], mail: list[MailRow], checkpoint: Checkpoint | None
     ) -> None:
-        """Hand a batch to the store and go on folding while it is written.
+        """Hand a batch to the writer and go on folding while it is written.
 
         Batches are written one after the other, each with its checkpoint, so a crash
-        still leaves the store at a batch boundary; only the waiting overlaps.
+        still leaves the store at a batch boundary; only the waiting overlaps. This waits
+        only while an earlier batch is still waiting to be written.
         """
-        await self.settle()
-        self._inflight = asyncio.get_running_loop().create_task(
-            self.store.apply_rows(sessions, mail, checkpoint), name="ingest-write"
-        )
-        self._inflight_batch = (sessions, mail)
+        if self._failed is not None:
+            raise self._failed
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(
+                self._write_batches(), name="ingest-writer"
+            )
+        await self._batches.put(_Batch(sessions, mail, checkpoint))
         self._last_write = time.monotonic()
         # distinct sessions: a key is counted when first seen, and forgotten once its end
         # was read (memory stays flat on a long log)
@@ -288,6 +311,22 @@ class Ingest:
                 self.summary.sessions += 1
         seen.difference_update([row[0] for row in sessions if row[_ENDED_AT] is not None])
         self.summary.mail_events += len(mail)
+
+    async def _write_batches(self) -> None:
+        """The writer: each batch in turn, in the order it was handed over."""
+        while True:
+            batch = await self._batches.get()
+            self._writing = True
+            try:
+                if self._failed is None:  # after a failed write, nothing more is written
+                    await self.store.apply_rows(batch.sessions, batch.mail, batch.checkpoint)
+                    if self.on_commit is not None:
+                        self.on_commit(batch.sessions, batch.mail)
+            except Exception as exc:  # noqa: BLE001 - handed to whoever waits (settle, commit)
+                self._failed = exc
+            finally:
+                self._writing = False
+                self._batches.task_done()
 
     async def flush(self) -> None:
         """Write everything read so far (and wait until it is in the store)."""
@@ -300,16 +339,19 @@ class Ingest:
         await self.settle()
 
     async def settle(self) -> None:
-        """Wait until the batch being written is in the store (errors surface here)."""
-        if self._inflight is not None:
-            task, self._inflight = self._inflight, None
-            await task
-            batch, self._inflight_batch = self._inflight_batch, ([], [])
-            if self.on_commit is not None:
-                self.on_commit(*batch)
+        """Wait until every batch handed over is in the store (errors surface here)."""
+        if self._writer is not None:
+            await self._batches.join()
+        if self._failed is not None:
+            raise self._failed
 
     async def close(self) -> None:
-        """Stop the workers, if any (what they held and was not written is read again)."""
+        """Stop the writer and the workers (what was not written is read again next time)."""
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
         if self._workers is not None:
             workers, self._workers = self._workers, None
             self._pieces.clear()
