@@ -153,6 +153,8 @@ _FOLD_MAIL_LOG: Final = _groups("service user session", "mail_log", (1, 2, 3, 4,
 _FOLD_DELIVERED: Final = _groups("service user session", "delivered", 2, ())
 _FOLD_CLIENT_ID: Final = _groups("service user session rip", "client_id", 1, ())
 
+# Counters that are small (messages, ports) are read through NUMBERS; byte counts, sizes,
+# uids and pids are often beyond its 10,000 and go to int() straight away.
 Groups = tuple[Any, ...]
 """``match.group(*GROUPS[shape])``: a shape's groups, the stamp first. Each is a ``str``, or
 ``None`` where the pattern makes the group optional (typed Any: the pattern, not the type
@@ -190,12 +192,13 @@ def _imap_logout(g: Groups, time: datetime, domain: str | None) -> Event | str |
     n = NUMBERS
     mailbox = user if domain is None or "@" in user else f"{user}@{domain}"
     if deleted is None:
-        return new_imap_logout(time, session, user, mailbox, n[pid], rip, reason, n[bytes_in],
-                               n[bytes_out], None, None, None, None, None, None, None)  # fmt: skip
+        return new_imap_logout(time, session, user, mailbox, int(pid), rip, reason,
+                               int(bytes_in), int(bytes_out), None, None, None, None, None, None,
+                               None)  # fmt: skip
     return new_imap_logout(
-        time, session, user, mailbox, n[pid], rip, reason, n[bytes_in], n[bytes_out],
-        n[deleted], n[expunged], n[trashed], n[hdr_count], n[hdr_bytes], n[body_count],
-        n[body_bytes],
+        time, session, user, mailbox, int(pid), rip, reason, int(bytes_in), int(bytes_out),
+        n[deleted], n[expunged], n[trashed], n[hdr_count], int(hdr_bytes), n[body_count],
+        int(body_bytes),
     )  # fmt: skip
 
 
@@ -208,9 +211,9 @@ def _pop3_logout(g: Groups, time: datetime, domain: str | None) -> Event | str |
     rich = deleted_bytes is not None
     return new_pop3_logout(
         time, session, user, user if domain is None or "@" in user else f"{user}@{domain}",
-        n[pid], rip, reason, n[top], n[top_bytes], n[retr], n[retr_bytes], n[deleted],
-        n[messages], n[size], n[deleted_bytes] if rich else None, uidl_hash,
-        n[bytes_in] if rich else None, n[bytes_out] if rich else None,
+        int(pid), rip, reason, n[top], int(top_bytes), n[retr], int(retr_bytes), n[deleted],
+        n[messages], int(size), int(deleted_bytes) if rich else None, uidl_hash,
+        int(bytes_in) if rich else None, int(bytes_out) if rich else None,
     )  # fmt: skip
 
 
@@ -222,11 +225,10 @@ def _mail_log(g: Groups, time: datetime, domain: str | None) -> Event | str | No
     source_box = None
     if action[:10] == "copy from ":
         action, source_box = "copy", action[10:]
-    n = NUMBERS
     return new_mail_event(
         time, session, user, user if domain is None or "@" in user else f"{user}@{domain}",
-        service, n[pid], rip, action, box, None if uid is None else n[uid], msgid,
-        None if size is None else n[size], None if vsize is None else n[vsize], flags, sender,
+        service, int(pid), rip, action, box, None if uid is None else int(uid), msgid,
+        None if size is None else int(size), None if vsize is None else int(vsize), flags, sender,
         subject, source_box,
     )  # fmt: skip
 
@@ -239,7 +241,7 @@ def _delivered(g: Groups, time: datetime, domain: str | None) -> Event | str | N
         box = box[1:-1]
     return new_mail_event(
         time, session, user, user if domain is None or "@" in user else f"{user}@{domain}",
-        service, NUMBERS[pid], rip, "delivered", box, None,
+        service, int(pid), rip, "delivered", box, None,
         None if msgid in {"", "unspecified"} else msgid, None, None, None, None, None, None,
     )  # fmt: skip
 
@@ -307,7 +309,7 @@ def _fold_pop3_logout(g: Groups, at: float, domain: str | None, sessions: Sessio
     return fold_pop3_logout(
         sessions, session, user if domain is None or "@" in user else f"{user}@{domain}",
         "pop3", rip, at, reason, n[top], n[retr], n[deleted], n[messages],
-        None if deleted_bytes is None else n[deleted_bytes], uidl_sent(uidl_hash), None,
+        None if deleted_bytes is None else int(deleted_bytes), uidl_sent(uidl_hash), None,
     )  # fmt: skip
 
 
@@ -317,8 +319,8 @@ def _fold_mail_log(g: Groups, at: float, domain: str | None, _sessions: Sessions
     if action[:10] == "copy from ":
         action = "copy"
     mail.append((session, user if domain is None or "@" in user else f"{user}@{domain}", at,
-                 service, action, box, None if uid is None else NUMBERS[uid], msgid,
-                 None if size is None else NUMBERS[size]))  # fmt: skip
+                 service, action, box, None if uid is None else int(uid), msgid,
+                 None if size is None else int(size)))  # fmt: skip
     return None
 
 
