@@ -15,6 +15,9 @@ Two readers share the work (bench/ingest_parse_bench.py measures them): the usua
 (logins, IDs, logouts, mail_log, deliveries, lines without an event) are each read by one
 match of one pattern (``dovecot_usual``); every other line by the general reader
 (``dovecot_general``), which knows every shape. Both give the same event for a line.
+
+``Parser.parse`` yields events; ``Parser.fold`` (what ingest runs) merges what a chunk of
+lines says straight into session rows and mail rows, without events for the usual lines.
 """
 
 from __future__ import annotations
@@ -110,10 +113,7 @@ class Parser:
                             build = builders[k]
                             result = skips[k] if build is None else build(g, time, domain)
                 if result is None:
-                    try:
-                        result = classify(line, self.year, domain)
-                    except Exception:  # noqa: BLE001 - the contract is to count, never to raise
-                        result = "malformed"
+                    result = self._general(line)
                 if isinstance(result, str):
                     skipped[result] += 1
                 else:
@@ -122,6 +122,13 @@ class Parser:
                     yield result
         finally:
             self.lines = count
+
+    def _general(self, line: str) -> Event | str:
+        """What the general reader makes of ``line``; ``malformed`` if it failed (a bug)."""
+        try:
+            return classify(line, self.year, self.default_domain)
+        except Exception:  # noqa: BLE001 - the contract is to count, never to raise
+            return "malformed"
 
     def _time(self, stamp: str | None, line: str) -> datetime | None:
         """The time of a usual line: its log_timestamp ``stamp``, else its syslog-style one.
@@ -247,10 +254,7 @@ class Parser:
             elif line[:1] not in DIGITS:
                 self._track_year(line)
             if key is False:
-                try:
-                    result = classify(line, self.year, domain)
-                except Exception:  # noqa: BLE001 - the contract is to count, never to raise
-                    result = "malformed"
+                result = self._general(line)
                 if isinstance(result, str):
                     skipped[result] += 1
                 else:

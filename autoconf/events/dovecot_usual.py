@@ -1,20 +1,22 @@
 """The usual Dovecot log lines, each read by one regex match: the parser's fast path.
 
-Nine shapes make up almost every line of a mail server's log: logins, pre- and post-login
-IMAP IDs, IMAP and POP3 logouts with their counters, mail_log events, LMTP deliveries, lines
-that carry nothing (LMTP connects, errors) and event-export JSON. ``USUAL`` matches a whole
-line of any of them (Dovecot's own stamp or the stock/syslog one, with or without syslog's
-``host dovecot:``) and tells the shape by ``lastindex``; one builder per shape turns the
-groups into the event. Any other line, and any line a builder declines (``None``: a service
-the shape does not belong to, a stamp that is no date), goes to the general reader
-(``dovecot_general.classify``), which reads every shape.
+A handful of shapes make up almost every line of a mail server's log: logins, pre- and
+post-login IMAP IDs, IMAP and POP3 logouts with their counters, mail_log events, LMTP
+deliveries, aborted logins, auth verdicts, lines that carry nothing (LMTP connects, errors)
+and event-export JSON. ``USUAL`` matches a whole line of any of them (Dovecot's own stamp or
+the stock/syslog one, with or without syslog's ``host dovecot:``) and tells the shape by
+``lastindex``. Per shape, a builder turns the groups into the event (``Parser.parse``) and
+a folder merges what ingest keeps straight into the batch's rows (``Parser.fold``). Any
+other line, and any line a builder or folder declines (a service the shape does not belong
+to, a stamp that is no date, a value the general reader would cut elsewhere), goes to the
+general reader (``dovecot_general.classify``), which reads every shape.
 
-For every line it reads, this gives exactly what the general reader gives: the patterns are
-the general reader's own field patterns (``dovecot_general.*_PATTERN``), with line ends
-excluded from their values and with the characters left out of the prefixes that would make
-the general reader take another branch (a space: a syslog host; a colon: the end of the
-prefix; a session id of hex digits: it could be an address). tests/test_dovecot_usual.py holds the
-two readers to the same result over real logs and thousands of mangled lines.
+For every line it reads, this gives exactly what the general reader gives: its parts are
+the general reader's field patterns, made possessive where that cannot change a match, and
+its prefixes leave out the characters that would send the general reader down another
+branch (a space: a syslog host; a colon: the end of the prefix; a session id of hex digits
+only: it could be an address). tests/test_dovecot_usual.py holds the two readers to the
+same events, skip kinds and rows over real logs and thousands of mangled lines.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Reading Dovecot logs into the store: a file, standard input, or a live file followed.
 
-The only I/O of events/. Complete lines are folded into batches of session rows and mail
-rows; each batch is written in ONE transaction together with the byte position after its
-last line (and the file's inode). A crash at any moment therefore leaves the store at a
+The I/O of events/, with workers.py (the worker processes) and the worker's own loop in
+pieces.py; the parsers are pure. Complete lines are folded into batches of session rows
+and mail rows; each batch is written in ONE transaction together with the byte position
+after its last line (and the file's inode). A crash at any moment therefore leaves the store at a
 batch boundary, and a restart continues exactly there: nothing lost, nothing counted twice.
 Following survives rotation by rename (the old file is read to its end, then the new one
 from the start) and by copytruncate (the file shrinks: start again at 0).
